@@ -1,0 +1,175 @@
+// Package db opens the SQLite database, applies the embedded migrations and
+// offers the one way the application writes: a transaction through DB.Tx.
+//
+// SQLite allows one writer at a time. Instead of letting many connections
+// fight for the write lock (and spin on busy_timeout), writes go through a
+// pool of exactly one connection, so they queue in Go, in arrival order, and
+// reads use a separate pool that WAL lets run beside the writer. The SQL is
+// plain and portable so that PostgreSQL can take over later: times are stored
+// as UTC TIMESTAMP values, booleans as 0/1, no SQLite-only functions in
+// domain queries.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrUnique is returned (wrapped) when an insert or update breaks a UNIQUE
+// constraint, so domain code can turn it into a user-facing message.
+var ErrUnique = errors.New("db: unique constraint violated")
+
+// ErrBusy is returned (wrapped) when the database stayed locked past the
+// busy timeout. Handlers answer it with "try again", never a 500.
+var ErrBusy = errors.New("db: database is busy")
+
+// DB holds the write and read pools.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+
+	// Now is the clock; tests replace it. Transactions fix "now" once at
+	// their start (see Tx) so one change has one timestamp.
+	Now func() time.Time
+
+	// generation increases after every committed write. Caches of rendered
+	// pages key on it, so a cached page is never older than the last write.
+	generation atomic.Uint64
+}
+
+// Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
+// every commit, so a confirmed place survives a power loss or a crash of the
+// machine, not only of the process (NORMAL would keep the last commits at risk
+// on power loss). Measured cost is in the README.
+const Synchronous = "FULL"
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	// busy_timeout first so the journal_mode change itself can wait for a lock.
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+Synchronous+")")
+	q.Set("_time_format", "sqlite")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	d := &DB{write: w, Now: time.Now}
+	if err := d.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	d.read = r
+	return d, nil
+}
+
+// Close closes both pools; the WAL is checkpointed by SQLite when the last
+// connection closes.
+func (d *DB) Close() error {
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// Read is the pool for queries that change nothing.
+func (d *DB) Read() *sql.DB { return d.read }
+
+// Write is the single-connection pool for maintenance tasks that cannot run
+// inside a transaction (VACUUM, checkpoints, backups).
+func (d *DB) Write() *sql.DB { return d.write }
+
+// Ping checks that the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Generation is a number that changes after every committed write.
+func (d *DB) Generation() uint64 { return d.generation.Load() }
+
+// Tx runs fn in a write transaction and commits it when fn returns nil.
+// now is fixed once, at the start, in UTC.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", Classify(err))
+	}
+	defer tx.Rollback()
+	if err := fn(tx, d.Now().UTC().Truncate(time.Microsecond)); err != nil {
+		return Classify(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", Classify(err))
+	}
+	d.generation.Add(1)
+	return nil
+}
+
+// Touch marks the data as changed without a transaction of ours (after a
+// maintenance statement on Write()).
+func (d *DB) Touch() { d.generation.Add(1) }
+
+// Classify wraps SQLite's constraint and busy errors in the package
+// sentinels; other errors come back unchanged.
+func Classify(err error) error {
+	var se *sqlite.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT:
+		if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			return fmt.Errorf("%w: %w", ErrUnique, err)
+		}
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("%w: %w", ErrBusy, err)
+	}
+	return err
+}
+
+// NullTime turns a zero time into SQL NULL and any other into UTC.
+func NullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// Bool stores a boolean as 0/1, which SQLite and PostgreSQL (as SMALLINT) read alike.
+func Bool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
