@@ -122,7 +122,7 @@ type Event struct {
 }
 
 // SeatsLeft is how many confirmed places remain (never negative).
-func (e *Event) SeatsLeft() int {
+func (e Event) SeatsLeft() int {
 	if n := e.Capacity - e.ConfirmedCount; n > 0 {
 		return n
 	}
@@ -130,25 +130,25 @@ func (e *Event) SeatsLeft() int {
 }
 
 // Full reports whether every seat is taken.
-func (e *Event) Full() bool { return e.SeatsLeft() == 0 }
+func (e Event) Full() bool { return e.SeatsLeft() == 0 }
 
 // NearlyFull reports whether at most a tenth of the seats (and at most 10) remain.
-func (e *Event) NearlyFull() bool {
+func (e Event) NearlyFull() bool {
 	left := e.SeatsLeft()
 	return left > 0 && (left*10 <= e.Capacity || left <= 3)
 }
 
 // Cancelled reports whether the organiser cancelled the event.
-func (e *Event) Cancelled() bool { return e.Status == "cancelled" }
+func (e Event) Cancelled() bool { return e.Status == "cancelled" }
 
 // Past reports whether the event has ended at time now.
-func (e *Event) Past(now time.Time) bool { return !e.EndsAt.After(now) }
+func (e Event) Past(now time.Time) bool { return !e.EndsAt.After(now) }
 
 // Started reports whether the event has begun at time now.
-func (e *Event) Started(now time.Time) bool { return !e.StartsAt.After(now) }
+func (e Event) Started(now time.Time) bool { return !e.StartsAt.After(now) }
 
 // RegistrationDeadline is when registration closes: the set deadline, or the start.
-func (e *Event) RegistrationDeadline() time.Time {
+func (e Event) RegistrationDeadline() time.Time {
 	if !e.RegistrationClosesAt.IsZero() && e.RegistrationClosesAt.Before(e.StartsAt) {
 		return e.RegistrationClosesAt
 	}
@@ -169,7 +169,7 @@ const (
 
 // RegistrationStateAt is the capacity-independent rule for signing up.
 // A full event is still "open": new sign-ups join the waiting list.
-func (e *Event) RegistrationStateAt(now time.Time) RegistrationState {
+func (e Event) RegistrationStateAt(now time.Time) RegistrationState {
 	switch {
 	case e.Status == "cancelled":
 		return RegistrationCancelled
@@ -186,10 +186,10 @@ func (e *Event) RegistrationStateAt(now time.Time) RegistrationState {
 }
 
 // Free reports whether the event costs nothing.
-func (e *Event) Free() bool { return e.PriceNOK == 0 }
+func (e Event) Free() bool { return e.PriceNOK == 0 }
 
 // Physical reports whether people meet in a room (physical or hybrid).
-func (e *Event) Physical() bool { return e.Mode != "digital" }
+func (e Event) Physical() bool { return e.Mode != "digital" }
 
 // Digital reports whether people can take part online (digital or hybrid).
-func (e *Event) Digital() bool { return e.Mode != "physical" }
+func (e Event) Digital() bool { return e.Mode != "physical" }

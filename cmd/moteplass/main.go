@@ -1,0 +1,66 @@
+// Command moteplass serves Møteplass and runs its administrative tasks.
+//
+//	moteplass [serve]        serve the web application (the default)
+//	moteplass match          match people for introductions (JSON or CSV on stdin)
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/moteplass/moteplass/internal/app"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(getenv, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: moteplass [serve|match]")
+		return 0
+	}
+	fmt.Fprintf(stderr, "moteplass: unknown command %q (try: serve, match)\n", cmd)
+	return 2
+}
+
+func serve(getenv func(string) string, stderr io.Writer) int {
+	cfg, err := app.LoadConfig(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "moteplass: configuration: %v\n", err)
+		return 2
+	}
+	logger := app.NewLogger(stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	a, err := app.NewApp(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "moteplass: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	if err := a.Listen(); err != nil {
+		fmt.Fprintf(stderr, "moteplass: %v\n", err)
+		return 1
+	}
+	logger.Info("serving", "addr", a.Addr(), "base_url", cfg.BaseURL, "db", cfg.DB)
+	if err := a.Serve(ctx); err != nil {
+		logger.Error("serve", "error", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}

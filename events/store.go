@@ -1,0 +1,390 @@
+package events
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/moteplass/moteplass/internal/db"
+)
+
+// ErrNotFound is returned when no event, region or organiser matches.
+var ErrNotFound = errors.New("events: not found")
+
+// Store reads and writes events. It holds no state besides the database.
+type Store struct {
+	DB *db.DB
+}
+
+// EventFilter selects events. Zero fields do not filter.
+type EventFilter struct {
+	ID        int64
+	Slug      string
+	Region    string // region slug
+	Organiser string // organiser slug
+	SeriesID  int64
+	Format    string
+	Level     string
+	Role      string
+	Theme     string
+	Price     string    // "free" or "paid"
+	Access    string    // "open" or "invitation"
+	Mode      string    // "physical" (in a room) or "digital" (online)
+	From      time.Time // events that end at or after From
+	To        time.Time // events that start before To
+	Statuses  []string  // default: published and cancelled
+	Limit     int
+	Offset    int
+}
+
+// eventColumns is the one SELECT list every event query uses, with the
+// live registration counts beside the event.
+const eventColumns = `e.id, e.slug, e.title, e.summary, e.description, e.format, e.mode,
+	e.starts_at, e.ends_at, e.online_url, e.capacity, e.registration_opens_at, e.registration_closes_at,
+	e.price_nok, e.sector, e.invitation_only, e.invite_code, e.facilitation, e.theme, e.language,
+	e.status, e.host, e.sequence, e.created_at, e.updated_at,
+	r.id, r.slug, r.name,
+	o.id, o.slug, o.name, o.kind, o.contact_email, o.website,
+	v.id, v.name, v.street, v.postcode, v.city, v.latitude, v.longitude, v.accessibility,
+	s.id, s.slug, s.title, s.description,
+	(SELECT COUNT(*) FROM registrations x WHERE x.event_id = e.id AND x.status = 'confirmed'),
+	(SELECT COUNT(*) FROM registrations x WHERE x.event_id = e.id AND x.status = 'waiting')`
+
+const eventJoins = ` FROM events e
+	JOIN regions r ON r.id = e.region_id
+	JOIN organisers o ON o.id = e.organiser_id
+	LEFT JOIN venues v ON v.id = e.venue_id
+	LEFT JOIN series s ON s.id = e.series_id`
+
+// where builds the WHERE clause of a filter with its arguments.
+func (f EventFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if f.ID != 0 {
+		add("e.id = ?", f.ID)
+	}
+	if f.Slug != "" {
+		add("e.slug = ?", f.Slug)
+	}
+	if f.Region != "" {
+		add("r.slug = ?", f.Region)
+	}
+	if f.Organiser != "" {
+		add("o.slug = ?", f.Organiser)
+	}
+	if f.SeriesID != 0 {
+		add("e.series_id = ?", f.SeriesID)
+	}
+	if f.Format != "" {
+		add("e.format = ?", f.Format)
+	}
+	if f.Theme != "" {
+		// "both" events serve people looking for either theme
+		add("(e.theme = ? OR e.theme = 'both')", f.Theme)
+	}
+	if f.Level != "" {
+		// an event with no target levels is for every level
+		add("(EXISTS (SELECT 1 FROM event_levels l WHERE l.event_id = e.id AND l.level = ?) OR NOT EXISTS (SELECT 1 FROM event_levels l WHERE l.event_id = e.id))", f.Level)
+	}
+	if f.Role != "" {
+		add("(EXISTS (SELECT 1 FROM event_roles l WHERE l.event_id = e.id AND l.role = ?) OR NOT EXISTS (SELECT 1 FROM event_roles l WHERE l.event_id = e.id))", f.Role)
+	}
+	switch f.Price {
+	case "free":
+		add("e.price_nok = 0")
+	case "paid":
+		add("e.price_nok > 0")
+	}
+	switch f.Access {
+	case "open":
+		add("e.invitation_only = 0")
+	case "invitation":
+		add("e.invitation_only = 1")
+	}
+	switch f.Mode {
+	case "physical":
+		add("e.mode IN ('physical', 'hybrid')")
+	case "digital":
+		add("e.mode IN ('digital', 'hybrid')")
+	}
+	if !f.From.IsZero() {
+		add("e.ends_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("e.starts_at < ?", f.To.UTC())
+	}
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{"published", "cancelled"}
+	}
+	ph := make([]string, len(statuses))
+	for i, s := range statuses {
+		ph[i] = "?"
+		args = append(args, s)
+	}
+	conds = append(conds, "e.status IN ("+strings.Join(ph, ", ")+")")
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// FindEvents returns the events that match f, soonest first, and how many
+// match in all (for pagination).
+func (s *Store) FindEvents(ctx context.Context, f EventFilter) ([]Event, int, error) {
+	where, args := f.where()
+	var total int
+	if err := s.DB.Read().QueryRowContext(ctx, "SELECT COUNT(*)"+eventJoins+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("events: count: %w", err)
+	}
+	q := "SELECT " + eventColumns + eventJoins + where + " ORDER BY e.starts_at, e.id"
+	if f.Limit > 0 {
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, f.Limit, f.Offset)
+	}
+	evs, err := queryEvents(ctx, s.DB.Read(), q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.attachTargets(ctx, evs); err != nil {
+		return nil, 0, err
+	}
+	return evs, total, nil
+}
+
+// FindEvent returns the one event matching f, with its agenda.
+func (s *Store) FindEvent(ctx context.Context, f EventFilter) (Event, error) {
+	f.Limit = 1
+	evs, _, err := s.FindEvents(ctx, f)
+	if err != nil {
+		return Event{}, err
+	}
+	if len(evs) == 0 {
+		return Event{}, ErrNotFound
+	}
+	ev := evs[0]
+	ev.Agenda, err = s.findAgenda(ctx, ev.ID)
+	return ev, err
+}
+
+// FindEventBySlug returns a published or cancelled event by its slug.
+func (s *Store) FindEventBySlug(ctx context.Context, slug string) (Event, error) {
+	return s.FindEvent(ctx, EventFilter{Slug: slug})
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: query: %w", err)
+	}
+	defer rows.Close()
+	var evs []Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		evs = append(evs, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: query: %w", err)
+	}
+	return evs, nil
+}
+
+func scanEvent(rows *sql.Rows) (Event, error) {
+	var (
+		e                     Event
+		opens, closes         sql.NullTime
+		invitationOnly        int
+		venueID               sql.NullInt64
+		vName, vStreet, vPost sql.NullString
+		vCity, vAccess        sql.NullString
+		vLat, vLon            sql.NullFloat64
+		seriesID              sql.NullInt64
+		sSlug, sTitle, sDesc  sql.NullString
+	)
+	err := rows.Scan(&e.ID, &e.Slug, &e.Title, &e.Summary, &e.Description, &e.Format, &e.Mode,
+		&e.StartsAt, &e.EndsAt, &e.OnlineURL, &e.Capacity, &opens, &closes,
+		&e.PriceNOK, &e.Sector, &invitationOnly, &e.InviteCode, &e.Facilitation, &e.Theme, &e.Language,
+		&e.Status, &e.Host, &e.Sequence, &e.CreatedAt, &e.UpdatedAt,
+		&e.Region.ID, &e.Region.Slug, &e.Region.Name,
+		&e.Organiser.ID, &e.Organiser.Slug, &e.Organiser.Name, &e.Organiser.Kind, &e.Organiser.ContactEmail, &e.Organiser.Website,
+		&venueID, &vName, &vStreet, &vPost, &vCity, &vLat, &vLon, &vAccess,
+		&seriesID, &sSlug, &sTitle, &sDesc,
+		&e.ConfirmedCount, &e.WaitlistCount)
+	if err != nil {
+		return e, fmt.Errorf("events: scan: %w", err)
+	}
+	e.StartsAt, e.EndsAt = e.StartsAt.UTC(), e.EndsAt.UTC()
+	if opens.Valid {
+		e.RegistrationOpensAt = opens.Time.UTC()
+	}
+	if closes.Valid {
+		e.RegistrationClosesAt = closes.Time.UTC()
+	}
+	e.InvitationOnly = invitationOnly != 0
+	if venueID.Valid {
+		e.Venue = &Venue{ID: venueID.Int64, Name: vName.String, Street: vStreet.String, Postcode: vPost.String,
+			City: vCity.String, Accessibility: vAccess.String}
+		if vLat.Valid && vLon.Valid {
+			lat, lon := vLat.Float64, vLon.Float64
+			e.Venue.Latitude, e.Venue.Longitude = &lat, &lon
+		}
+	}
+	if seriesID.Valid {
+		e.Series = &Series{ID: seriesID.Int64, Slug: sSlug.String, Title: sTitle.String, Description: sDesc.String, OrganiserID: e.Organiser.ID}
+	}
+	return e, nil
+}
+
+// attachTargets reads the target levels and roles of evs in two queries.
+func (s *Store) attachTargets(ctx context.Context, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	idx := make(map[int64]*Event, len(evs))
+	ph := make([]string, len(evs))
+	args := make([]any, len(evs))
+	for i := range evs {
+		idx[evs[i].ID] = &evs[i]
+		ph[i] = "?"
+		args[i] = evs[i].ID
+	}
+	in := "(" + strings.Join(ph, ", ") + ")"
+	for _, t := range []struct {
+		query string
+		add   func(e *Event, v string)
+	}{
+		{"SELECT event_id, level FROM event_levels WHERE event_id IN " + in + " ORDER BY event_id, level",
+			func(e *Event, v string) { e.Levels = append(e.Levels, v) }},
+		{"SELECT event_id, role FROM event_roles WHERE event_id IN " + in + " ORDER BY event_id, role",
+			func(e *Event, v string) { e.Roles = append(e.Roles, v) }},
+	} {
+		rows, err := s.DB.Read().QueryContext(ctx, t.query, args...)
+		if err != nil {
+			return fmt.Errorf("events: targets: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var v string
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return fmt.Errorf("events: targets: %w", err)
+			}
+			t.add(idx[id], v)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("events: targets: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) findAgenda(ctx context.Context, eventID int64) ([]AgendaItem, error) {
+	rows, err := s.DB.Read().QueryContext(ctx,
+		`SELECT id, position, starts_at, title, introducer FROM agenda_items WHERE event_id = ? ORDER BY position, id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("events: agenda: %w", err)
+	}
+	defer rows.Close()
+	var items []AgendaItem
+	for rows.Next() {
+		var it AgendaItem
+		var at sql.NullTime
+		if err := rows.Scan(&it.ID, &it.Position, &at, &it.Title, &it.Introducer); err != nil {
+			return nil, fmt.Errorf("events: agenda: %w", err)
+		}
+		if at.Valid {
+			it.StartsAt = at.Time.UTC()
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+// FindRegions returns every region in display order.
+func (s *Store) FindRegions(ctx context.Context) ([]Region, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT id, slug, name FROM regions ORDER BY sort_order, name`)
+	if err != nil {
+		return nil, fmt.Errorf("events: regions: %w", err)
+	}
+	defer rows.Close()
+	var rs []Region
+	for rows.Next() {
+		var r Region
+		if err := rows.Scan(&r.ID, &r.Slug, &r.Name); err != nil {
+			return nil, fmt.Errorf("events: regions: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, rows.Err()
+}
+
+// FindRegionBySlug returns one region.
+func (s *Store) FindRegionBySlug(ctx context.Context, slug string) (Region, error) {
+	var r Region
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, slug, name FROM regions WHERE slug = ?`, slug).Scan(&r.ID, &r.Slug, &r.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("events: region: %w", err)
+	}
+	return r, nil
+}
+
+// FindOrganisers returns every organiser by name.
+func (s *Store) FindOrganisers(ctx context.Context) ([]Organiser, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT id, slug, name, kind, contact_email, website FROM organisers ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("events: organisers: %w", err)
+	}
+	defer rows.Close()
+	var os []Organiser
+	for rows.Next() {
+		var o Organiser
+		if err := rows.Scan(&o.ID, &o.Slug, &o.Name, &o.Kind, &o.ContactEmail, &o.Website); err != nil {
+			return nil, fmt.Errorf("events: organisers: %w", err)
+		}
+		os = append(os, o)
+	}
+	return os, rows.Err()
+}
+
+// FindOrganiserBySlug returns one organiser.
+func (s *Store) FindOrganiserBySlug(ctx context.Context, slug string) (Organiser, error) {
+	var o Organiser
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, slug, name, kind, contact_email, website FROM organisers WHERE slug = ?`, slug).
+		Scan(&o.ID, &o.Slug, &o.Name, &o.Kind, &o.ContactEmail, &o.Website)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	if err != nil {
+		return o, fmt.Errorf("events: organiser: %w", err)
+	}
+	return o, nil
+}
+
+// LockEvent reads an event inside a write transaction, for code that
+// decides on it (capacity, invitations) and must see the committed state.
+func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
+	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ?", id)
+	if err != nil {
+		return Event{}, err
+	}
+	if len(evs) == 0 {
+		return Event{}, ErrNotFound
+	}
+	return evs[0], nil
+}

@@ -1,0 +1,164 @@
+// Package app wires Møteplass together: configuration, the database, the
+// route table and the background workers. cmd/moteplass only parses the
+// command line and calls it, so tests can start the real program.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/demo"
+	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/templates"
+)
+
+// App is the running program: the database, the router and the background
+// workers. Tests start it with a database in t.TempDir() and port 0.
+type App struct {
+	Config Config
+	Logger *slog.Logger
+	DB     *db.DB
+	Router *gin.Engine
+
+	listener net.Listener
+	server   *http.Server
+}
+
+// NewApp opens the database, loads the demo when asked and wires the routes.
+func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Logger: logger, DB: d}
+	if cfg.Demo == "auto" {
+		if err := a.loadDemo(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if a.Router, err = a.routes(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) loadDemo(ctx context.Context) error {
+	empty, err := demo.Empty(ctx, a.DB)
+	if err != nil || !empty {
+		return err
+	}
+	if err := demo.Load(ctx, a.DB); err != nil {
+		return err
+	}
+	a.Logger.Info("demo data loaded")
+	return nil
+}
+
+// routes is the whole URL space, read top to bottom.
+func (a *App) routes() (*gin.Engine, error) {
+	cat, err := web.LoadCatalogue(templates.FS, "locales")
+	if err != nil {
+		return nil, err
+	}
+	rnd, err := web.NewRenderer(templates.FS, cat, a.Config.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cookies := web.Cookies{Secure: a.Config.HTTPS()}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(
+		web.RequestLog(a.Logger),
+		rnd.Recovery(),
+		web.SecurityHeaders(a.Config.HTTPS()),
+		web.Language(cookies),
+		web.CSRF(cookies, func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusForbidden, "error.csrf")) }),
+	)
+	r.NoRoute(rnd.NotFound)
+	r.NoMethod(func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusMethodNotAllowed, "error.bad_request")) })
+
+	r.GET("/healthz", a.healthz)
+	r.HEAD("/healthz", a.healthz)
+	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
+
+	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
+	ev.Routes(r)
+	return r, nil
+}
+
+func (a *App) healthz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		c.Error(err)
+		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		return
+	}
+	c.String(http.StatusOK, "ok\n")
+}
+
+// Listen binds the address (":0" picks a free port; see Addr).
+func (a *App) Listen() error {
+	l, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// Addr is the address the app listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Serve serves until ctx is done, then stops accepting, lets requests in
+// flight finish (up to 15 s) and returns.
+func (a *App) Serve(ctx context.Context) error {
+	a.server = &http.Server{
+		Handler:           a.Router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := a.server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// NewLogger writes JSON lines at the given level.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"sync"
+	"time"
+)
+
+// PageCache keeps rendered pages that are the same for every visitor (the
+// CSRF token is put in at write time). An entry is valid while the database
+// generation it was rendered at is current and it is younger than the TTL;
+// the TTL covers what changes with the clock alone (registration opening or
+// closing, an event passing).
+type PageCache struct {
+	mu      sync.RWMutex
+	ttl     time.Duration
+	max     int
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	body []byte
+	gen  uint64
+	at   time.Time
+}
+
+// NewPageCache holds at most max pages for ttl each.
+func NewPageCache(ttl time.Duration, max int) *PageCache {
+	return &PageCache{ttl: ttl, max: max, entries: map[string]cacheEntry{}}
+}
+
+// Get returns the page for key if it was rendered at generation gen and is fresh.
+func (pc *PageCache) Get(key string, gen uint64) ([]byte, bool) {
+	pc.mu.RLock()
+	e, ok := pc.entries[key]
+	pc.mu.RUnlock()
+	if !ok || e.gen != gen || time.Since(e.at) > pc.ttl {
+		return nil, false
+	}
+	return e.body, true
+}
+
+// Put stores a page. When full, the cache starts over: simple, and pages
+// are cheap to render again.
+func (pc *PageCache) Put(key string, gen uint64, body []byte) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if len(pc.entries) >= pc.max {
+		pc.entries = make(map[string]cacheEntry, pc.max)
+	}
+	pc.entries[key] = cacheEntry{body: body, gen: gen, at: time.Now()}
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Error is a failure that is safe to show: an HTTP status and a catalogue
+// key (KEY.title, KEY.message, KEY.hint) in both languages. Domain packages
+// return these for what the user did wrong; anything else is internal.
+type Error struct {
+	Status int
+	Key    string
+	Err    error // the cause, for the log; never shown
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s (%d): %v", e.Key, e.Status, e.Err)
+	}
+	return fmt.Sprintf("%s (%d)", e.Key, e.Status)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf is a shorthand for a safe error.
+func Errorf(status int, key string) *Error { return &Error{Status: status, Key: key} }
+
+// Common failures.
+var (
+	ErrNotFound   = Errorf(http.StatusNotFound, "error.not_found")
+	ErrBadRequest = Errorf(http.StatusBadRequest, "error.bad_request")
+)
+
+// Fail answers a request with the error page for err in the user's language.
+// Errors that are not *Error are logged (through gin's error list, which the
+// request log prints) and shown as a generic 500 without details.
+func (r *Renderer) Fail(c *gin.Context, err error) {
+	var we *Error
+	if !errors.As(err, &we) {
+		c.Error(err)
+		we = Errorf(http.StatusInternalServerError, "error.internal")
+	} else if we.Err != nil {
+		c.Error(we)
+	}
+	r.renderError(c, we.Status, we.Key)
+}
+
+// FailAPI answers an API request with JSON {"error": code, "message": text}.
+func (r *Renderer) FailAPI(c *gin.Context, err error) {
+	var we *Error
+	if !errors.As(err, &we) {
+		c.Error(err)
+		we = Errorf(http.StatusInternalServerError, "error.internal")
+	}
+	c.JSON(we.Status, gin.H{"error": we.Key, "message": r.cat.T(Lang(c), we.Key+".message")})
+}
+
+// NotFound is the handler for unknown routes.
+func (r *Renderer) NotFound(c *gin.Context) { r.Fail(c, ErrNotFound) }
+
+// Recovery turns a panic into the 500 page; the stack goes to the log.
+func (r *Renderer) Recovery() gin.HandlerFunc {
+	return gin.CustomRecovery(func(c *gin.Context, rec any) {
+		r.Fail(c, fmt.Errorf("panic: %v", rec))
+		c.Abort()
+	})
+}
