@@ -1,0 +1,151 @@
+// Package apptest starts the real application for tests: the real router,
+// a real SQLite file in t.TempDir(), and a browser-like client that keeps
+// cookies and carries the CSRF token.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/moteplass/moteplass/internal/app"
+)
+
+// Options adjust the configuration of a test app.
+type Options struct {
+	Demo   bool                // load the demo data
+	Config func(c *app.Config) // further changes
+	Log    io.Writer           // where the request log goes (default: discarded)
+}
+
+// New starts an app with its database in a temporary folder. It is closed
+// when the test ends.
+func New(t testing.TB, opt Options) *app.App {
+	t.Helper()
+	cfg := app.DefaultConfig()
+	cfg.DB = filepath.Join(t.TempDir(), "moteplass.db")
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Demo = "off"
+	cfg.SignupRate = 0
+	if opt.Demo {
+		cfg.Demo = "auto"
+	}
+	if opt.Config != nil {
+		opt.Config(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("apptest: config: %v", err)
+	}
+	w := opt.Log
+	if w == nil {
+		w = io.Discard
+	}
+	a, err := app.NewApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(w, nil)))
+	if err != nil {
+		t.Fatalf("apptest: start: %v", err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// Client talks to the app's router in-process, like a browser: it keeps
+// cookies and fills in the CSRF token on forms.
+type Client struct {
+	t      testing.TB
+	h      http.Handler
+	jar    *cookiejar.Jar
+	Header http.Header // sent with every request (e.g. Accept-Language)
+}
+
+// NewClient is a fresh browser for a.
+func NewClient(t testing.TB, h http.Handler) *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{t: t, h: h, jar: jar, Header: http.Header{}}
+}
+
+var base, _ = url.Parse("http://localhost:8080/")
+
+// Do sends req through the router and returns the recorded response.
+func (c *Client) Do(req *http.Request) *httptest.ResponseRecorder {
+	c.t.Helper()
+	u := base.ResolveReference(req.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	c.h.ServeHTTP(rec, req)
+	c.jar.SetCookies(u, rec.Result().Cookies())
+	return rec
+}
+
+// Get fetches path.
+func (c *Client) Get(path string) *httptest.ResponseRecorder {
+	c.t.Helper()
+	return c.Do(httptest.NewRequest(http.MethodGet, path, nil))
+}
+
+// PostForm posts form to path, adding the CSRF token from the cookie jar
+// (fetching / first if the client has none yet).
+func (c *Client) PostForm(path string, form url.Values) *httptest.ResponseRecorder {
+	c.t.Helper()
+	if form.Get("csrf_token") == "" {
+		form.Set("csrf_token", c.CSRFToken())
+	}
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.Do(req)
+}
+
+// CSRFToken is the token this client's forms carry.
+func (c *Client) CSRFToken() string {
+	c.t.Helper()
+	for _, ck := range c.jar.Cookies(base) {
+		if ck.Name == "csrf" {
+			return ck.Value
+		}
+	}
+	c.Get("/")
+	for _, ck := range c.jar.Cookies(base) {
+		if ck.Name == "csrf" {
+			return ck.Value
+		}
+	}
+	c.t.Fatal("apptest: no csrf cookie")
+	return ""
+}
+
+// Follow fetches the Location of a redirect.
+func (c *Client) Follow(rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	c.t.Helper()
+	loc := rec.Header().Get("Location")
+	if loc == "" {
+		c.t.Fatalf("apptest: no redirect (status %d)", rec.Code)
+	}
+	return c.Get(loc)
+}
+
+var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
+var spaceRE = regexp.MustCompile(`\s+`)
+
+// Text is the visible text of an HTML body, tags removed and spaces folded,
+// for assertions on what a user reads.
+func Text(body []byte) string {
+	s := tagRE.ReplaceAllString(string(body), " ")
+	s = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&quot;", `"`).Replace(s)
+	return strings.TrimSpace(spaceRE.ReplaceAllString(s, " "))
+}
+
+// Contains reports whether the visible text of body contains s.
+func Contains(body *bytes.Buffer, s string) bool { return strings.Contains(Text(body.Bytes()), s) }
