@@ -1,12 +1,181 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/internal/web"
 )
 
-// eventICS serves /events/{slug}.ics.
+// feedHistory is how far back feeds reach: subscribers keep last month's
+// events in their calendars.
+const feedHistory = 30 * 24 * time.Hour
+
+// CalendarRoutes registers the .ics downloads and subscription feeds.
+// /events/{slug}.ics shares its route with the event page (see Routes).
+func (h *Handler) CalendarRoutes(r gin.IRouter) {
+	for _, route := range []struct {
+		path    string
+		handler gin.HandlerFunc
+	}{
+		{"/calendar.ics", h.feedAll},
+		{"/regions/:slug/calendar.ics", h.feedRegion},
+		{"/organisers/:slug/calendar.ics", h.feedOrganiser},
+	} {
+		r.GET(route.path, route.handler)
+		r.HEAD(route.path, route.handler)
+	}
+}
+
+func (h *Handler) feedAll(c *gin.Context) {
+	h.serveFeed(c, func(q *ListQuery) (string, error) {
+		return h.R.T(c, "calendar.all"), nil
+	})
+}
+
+func (h *Handler) feedRegion(c *gin.Context) {
+	h.serveFeed(c, func(q *ListQuery) (string, error) {
+		r, err := h.Store.FindRegionBySlug(c, c.Param("slug"))
+		if err != nil {
+			return "", notFound(err)
+		}
+		q.Region = r.Slug
+		return h.R.T(c, "region.title", "Region", r.Name), nil
+	})
+}
+
+func (h *Handler) feedOrganiser(c *gin.Context) {
+	h.serveFeed(c, func(q *ListQuery) (string, error) {
+		o, err := h.Store.FindOrganiserBySlug(c, c.Param("slug"))
+		if err != nil {
+			return "", notFound(err)
+		}
+		q.Organiser = o.Slug
+		return o.Name + " – " + h.R.T(c, "site.name"), nil
+	})
+}
+
+// serveFeed answers a subscription feed. The feed is built once per change
+// of the data (and at most hourly otherwise, as events age out), then served
+// from memory with ETag and Last-Modified, answering 304 to revalidation.
+func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, error)) {
+	q := ParseListQuery(c.Request.URL.Query())
+	if len(q.Ignored) > 0 {
+		h.R.Fail(c, web.ErrBadRequest)
+		return
+	}
+	key := "feed|" + web.Lang(c) + "|" + c.Request.URL.Path + "?" + q.Values().Encode()
+	gen := h.Store.DB.Generation()
+	page, ok := h.FeedCache.Get(key, gen)
+	if !ok {
+		name, err := scope(&q)
+		if err != nil {
+			h.R.Fail(c, err)
+			return
+		}
+		now := h.Now()
+		f := q.Filter(now)
+		if q.From == "" {
+			f.From = now.Add(-feedHistory)
+		}
+		f.Limit, f.Offset = 0, 0
+		evs, _, err := h.Store.FindEvents(c, f)
+		if err != nil {
+			h.R.Fail(c, err)
+			return
+		}
+		if err := h.Store.AttachAgendas(c, evs); err != nil {
+			h.R.Fail(c, err)
+			return
+		}
+		body, err := FeedCalendar(name, evs, h.BaseURL, now)
+		if err != nil {
+			h.R.Fail(c, err)
+			return
+		}
+		page = calendarPage(body, evs, now)
+		h.FeedCache.Put(key, gen, page)
+	}
+	writeCalendar(c, page, "")
+}
+
+// eventICS serves /events/{slug}.ics: one event to add to a calendar.
 func (h *Handler) eventICS(c *gin.Context) {
-	c.Status(http.StatusNotImplemented)
+	ev, err := h.Store.FindEventBySlug(c, strings.TrimSuffix(c.Param("slug"), ".ics"))
+	if err != nil {
+		h.R.Fail(c, notFound(err))
+		return
+	}
+	body, err := FeedCalendar(ev.Title, []Event{ev}, h.BaseURL, h.Now())
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	writeCalendar(c, calendarPage(body, []Event{ev}, h.Now()), ev.Slug+".ics")
+}
+
+// calendarPage adds validators: an ETag of the content without DTSTAMP
+// lines (they change on every build) and the newest change of its events.
+func calendarPage(body []byte, evs []Event, now time.Time) web.CachedPage {
+	sum := sha256.New()
+	for _, line := range strings.SplitAfter(string(body), "\r\n") {
+		if !strings.HasPrefix(line, "DTSTAMP") {
+			sum.Write([]byte(line))
+		}
+	}
+	modified := time.Time{}
+	for _, ev := range evs {
+		if ev.UpdatedAt.After(modified) {
+			modified = ev.UpdatedAt
+		}
+	}
+	if modified.IsZero() {
+		modified = now
+	}
+	return web.CachedPage{Body: body, ETag: `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`, Modified: modified.UTC().Truncate(time.Second)}
+}
+
+// writeCalendar writes an iCalendar response, or 304 when the client's copy
+// is current. HEAD gets the headers only.
+func writeCalendar(c *gin.Context, page web.CachedPage, filename string) {
+	h := c.Writer.Header()
+	h.Set("ETag", page.ETag)
+	h.Set("Last-Modified", page.Modified.Format(http.TimeFormat))
+	h.Set("Cache-Control", "public, max-age=900")
+	if filename != "" {
+		h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	}
+	if notModified(c.Request, page) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	if c.Request.Method == http.MethodHead {
+		h.Set("Content-Type", "text/calendar; charset=utf-8")
+		c.Status(http.StatusOK)
+		return
+	}
+	c.Data(http.StatusOK, "text/calendar; charset=utf-8", page.Body)
+}
+
+// notModified follows RFC 9110: If-None-Match wins over If-Modified-Since.
+func notModified(r *http.Request, page web.CachedPage) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, tag := range strings.Split(inm, ",") {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+			if tag == page.ETag || tag == "*" {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		t, err := http.ParseTime(ims)
+		return err == nil && !page.Modified.After(t)
+	}
+	return false
 }

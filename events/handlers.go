@@ -18,21 +18,23 @@ import (
 
 // Handler serves the public event pages and the JSON API.
 type Handler struct {
-	Store   *Store
-	R       *web.Renderer
-	Cache   *web.PageCache
-	BaseURL string
-	Now     func() time.Time
+	Store     *Store
+	R         *web.Renderer
+	Cache     *web.PageCache // rendered HTML pages
+	FeedCache *web.PageCache // built calendar feeds
+	BaseURL   string
+	Now       func() time.Time
 }
 
 // NewHandler wires the event pages to a database and a renderer.
 func NewHandler(d *db.DB, r *web.Renderer, baseURL string) *Handler {
 	return &Handler{
-		Store:   &Store{DB: d},
-		R:       r,
-		Cache:   web.NewPageCache(30*time.Second, 2000),
-		BaseURL: strings.TrimRight(baseURL, "/"),
-		Now:     d.Now,
+		Store:     &Store{DB: d},
+		R:         r,
+		Cache:     web.NewPageCache(30*time.Second, 2000),
+		FeedCache: web.NewPageCache(time.Hour, 500),
+		BaseURL:   strings.TrimRight(baseURL, "/"),
+		Now:       d.Now,
 	}
 }
 
@@ -42,14 +44,17 @@ func (h *Handler) Routes(r gin.IRouter) {
 	r.GET("/regions/:slug", h.cached(h.region))
 	r.GET("/organisers/:slug", h.cached(h.organiser))
 	detail := h.cached(h.detail)
-	r.GET("/events/:slug", func(c *gin.Context) {
+	eventPage := func(c *gin.Context) {
 		// /events/{slug}.ics shares the route with the page
 		if strings.HasSuffix(c.Param("slug"), ".ics") {
 			h.eventICS(c)
 			return
 		}
 		detail(c)
-	})
+	}
+	r.GET("/events/:slug", eventPage)
+	r.HEAD("/events/:slug", eventPage)
+	h.CalendarRoutes(r)
 	r.GET("/api/v1/events", h.apiList)
 	r.GET("/api/v1/events/:slug", h.apiDetail)
 }
@@ -63,8 +68,8 @@ func (h *Handler) cached(render func(c *gin.Context) (int, []byte, error)) gin.H
 		key := web.Lang(c) + "|" + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
 		gen := h.Store.DB.Generation()
 		if useCache {
-			if body, ok := h.Cache.Get(key, gen); ok {
-				web.WriteHTML(c, http.StatusOK, body)
+			if page, ok := h.Cache.Get(key, gen); ok {
+				web.WriteHTML(c, http.StatusOK, page.Body)
 				return
 			}
 		}
@@ -74,7 +79,7 @@ func (h *Handler) cached(render func(c *gin.Context) (int, []byte, error)) gin.H
 			return
 		}
 		if useCache && status == http.StatusOK {
-			h.Cache.Put(key, gen, body)
+			h.Cache.Put(key, gen, web.CachedPage{Body: body})
 		}
 		web.WriteHTML(c, status, body)
 	}
@@ -245,6 +250,10 @@ func (h *Handler) RenderDetail(c *gin.Context, ev Event, form any) ([]byte, erro
 	}
 	if ev.Venue != nil {
 		dp.MapURL = mapURL(ev.Venue)
+	}
+	if !ev.Cancelled() {
+		dp.GoogleURL = GoogleCalendarURL(ev, h.BaseURL)
+		dp.OutlookURL = OutlookCalendarURL(ev, h.BaseURL)
 	}
 	p := h.R.NewPage(c, ev.Title, dp)
 	p.Now = now

@@ -291,18 +291,56 @@ func (s *Store) attachTargets(ctx context.Context, evs []Event) error {
 	return nil
 }
 
+// AttachAgendas reads the agendas of evs in one query (feeds list the
+// programme in each event's description).
+func (s *Store) AttachAgendas(ctx context.Context, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	idx := make(map[int64]*Event, len(evs))
+	ph := make([]string, len(evs))
+	args := make([]any, len(evs))
+	for i := range evs {
+		idx[evs[i].ID] = &evs[i]
+		ph[i], args[i] = "?", evs[i].ID
+	}
+	items, err := s.queryAgenda(ctx, "event_id IN ("+strings.Join(ph, ", ")+")", args...)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		e := idx[it.eventID]
+		e.Agenda = append(e.Agenda, it.AgendaItem)
+	}
+	return nil
+}
+
 func (s *Store) findAgenda(ctx context.Context, eventID int64) ([]AgendaItem, error) {
+	rows, err := s.queryAgenda(ctx, "event_id = ?", eventID)
+	items := make([]AgendaItem, len(rows))
+	for i, r := range rows {
+		items[i] = r.AgendaItem
+	}
+	return items, err
+}
+
+type agendaRow struct {
+	AgendaItem
+	eventID int64
+}
+
+func (s *Store) queryAgenda(ctx context.Context, where string, args ...any) ([]agendaRow, error) {
 	rows, err := s.DB.Read().QueryContext(ctx,
-		`SELECT id, position, starts_at, title, introducer FROM agenda_items WHERE event_id = ? ORDER BY position, id`, eventID)
+		`SELECT event_id, id, position, starts_at, title, introducer FROM agenda_items WHERE `+where+` ORDER BY event_id, position, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: agenda: %w", err)
 	}
 	defer rows.Close()
-	var items []AgendaItem
+	var items []agendaRow
 	for rows.Next() {
-		var it AgendaItem
+		var it agendaRow
 		var at sql.NullTime
-		if err := rows.Scan(&it.ID, &it.Position, &at, &it.Title, &it.Introducer); err != nil {
+		if err := rows.Scan(&it.eventID, &it.ID, &it.Position, &at, &it.Title, &it.Introducer); err != nil {
 			return nil, fmt.Errorf("events: agenda: %w", err)
 		}
 		if at.Valid {

@@ -18,9 +18,16 @@ type PageCache struct {
 }
 
 type cacheEntry struct {
-	body []byte
+	page CachedPage
 	gen  uint64
 	at   time.Time
+}
+
+// CachedPage is a rendered response with its validators.
+type CachedPage struct {
+	Body     []byte
+	ETag     string    // optional
+	Modified time.Time // optional
 }
 
 // NewPageCache holds at most max pages for ttl each.
@@ -29,23 +36,23 @@ func NewPageCache(ttl time.Duration, max int) *PageCache {
 }
 
 // Get returns the page for key if it was rendered at generation gen and is fresh.
-func (pc *PageCache) Get(key string, gen uint64) ([]byte, bool) {
+func (pc *PageCache) Get(key string, gen uint64) (CachedPage, bool) {
 	pc.mu.RLock()
 	e, ok := pc.entries[key]
 	pc.mu.RUnlock()
 	if !ok || e.gen != gen || time.Since(e.at) > pc.ttl {
-		return nil, false
+		return CachedPage{}, false
 	}
-	return e.body, true
+	return e.page, true
 }
 
 // Put stores a page. When full, the cache starts over: simple, and pages
 // are cheap to render again.
-func (pc *PageCache) Put(key string, gen uint64, body []byte) {
+func (pc *PageCache) Put(key string, gen uint64, page CachedPage) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if len(pc.entries) >= pc.max {
 		pc.entries = make(map[string]cacheEntry, pc.max)
 	}
-	pc.entries[key] = cacheEntry{body: body, gen: gen, at: time.Now()}
+	pc.entries[key] = cacheEntry{page: page, gen: gen, at: time.Now()}
 }
