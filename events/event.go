@@ -4,6 +4,8 @@
 package events
 
 import (
+	"context"
+	"database/sql"
 	"time"
 )
 
@@ -193,3 +195,35 @@ func (e Event) Physical() bool { return e.Mode != "digital" }
 
 // Digital reports whether people can take part online (digital or hybrid).
 func (e Event) Digital() bool { return e.Mode != "physical" }
+
+// Change is an organiser's change to an event, handed to the code that must
+// tell registrants (registration's notifications) inside the transaction
+// that makes the change.
+type Change struct {
+	Before, After Event
+}
+
+// TimeOrPlaceChanged reports whether attendees' calendars must be updated.
+func (ch Change) TimeOrPlaceChanged() bool {
+	b, a := ch.Before, ch.After
+	if !b.StartsAt.Equal(a.StartsAt) || !b.EndsAt.Equal(a.EndsAt) || b.Mode != a.Mode || b.OnlineURL != a.OnlineURL {
+		return true
+	}
+	return venueKey(b.Venue) != venueKey(a.Venue)
+}
+
+// Cancelled reports whether the change cancels the event.
+func (ch Change) Cancelled() bool { return !ch.Before.Cancelled() && ch.After.Cancelled() }
+
+// CapacityRaised reports whether places were added (the waiting list moves).
+func (ch Change) CapacityRaised() bool { return ch.After.Capacity > ch.Before.Capacity }
+
+func venueKey(v *Venue) string {
+	if v == nil {
+		return ""
+	}
+	return v.Name + "\x00" + v.Street + "\x00" + v.Postcode + "\x00" + v.City
+}
+
+// ChangeHook runs inside the transaction of an organiser's change.
+type ChangeHook func(ctx context.Context, tx *sql.Tx, now time.Time, ch Change) error

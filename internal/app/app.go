@@ -19,6 +19,7 @@ import (
 	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -29,6 +30,8 @@ type App struct {
 	Logger *slog.Logger
 	DB     *db.DB
 	Router *gin.Engine
+	// Accounts holds organiser logins (the CLI creates the first admin).
+	Accounts *organisers.Store
 
 	listener net.Listener
 	server   *http.Server
@@ -40,7 +43,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: d}
+	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d)}
 	if cfg.Demo == "auto" {
 		if err := a.loadDemo(ctx); err != nil {
 			d.Close()
@@ -59,7 +62,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB); err != nil {
+	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts)); err != nil {
 		return err
 	}
 	a.Logger.Info("demo data loaded")
@@ -95,8 +98,29 @@ func (a *App) routes() (*gin.Engine, error) {
 	r.HEAD("/healthz", a.healthz)
 	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
 
+	emails, err := web.NewEmails(templates.FS, rnd)
+	if err != nil {
+		return nil, err
+	}
+	clientIP, _ := web.ParseTrustedProxies(a.Config.TrustedProxies)
+
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
 	ev.Routes(r)
+
+	accounts := &organisers.Handler{
+		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
+		PerAddress: web.NewLimiter(20), PerAccount: web.NewLimiter(5),
+		Organisations: func(ctx context.Context) ([]organisers.Organisation, error) {
+			os, err := ev.Store.FindOrganisers(ctx)
+			out := make([]organisers.Organisation, len(os))
+			for i, o := range os {
+				out[i] = organisers.Organisation{ID: o.ID, Name: o.Name}
+			}
+			return out, err
+		},
+	}
+	admin := r.Group("/admin", accounts.Authenticate)
+	accounts.Routes(admin)
 	return r, nil
 }
 

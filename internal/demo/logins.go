@@ -1,0 +1,32 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/moteplass/moteplass/organisers"
+)
+
+// Password is the demo logins' password (printed in the README). A demo
+// database is for trying the product, never for real data.
+const Password = "moteplass-demo-2026"
+
+// Logins creates one organiser login per role: an admin, an organiser and a
+// check-in volunteer at DFØ (which runs "Tid for ledelse" in Bergen).
+func Logins(accounts *organisers.Store) func(ctx context.Context, tx *sql.Tx, now time.Time, w *World) error {
+	return func(ctx context.Context, tx *sql.Tx, now time.Time, w *World) error {
+		dfo := w.Organisers["dfo"].ID
+		for _, u := range []organisers.User{
+			{Email: "admin@moteplass.example.no", Name: "Ada Administrator", Role: organisers.RoleAdmin},
+			{Email: "arrangor@dfo.example.no", Name: "Ola Arrangør", Role: organisers.RoleOrganiser, OrganiserID: dfo},
+			{Email: "innsjekk@dfo.example.no", Name: "Kari Innsjekk", Role: organisers.RoleCheckIn, OrganiserID: dfo},
+		} {
+			u := u
+			if err := accounts.CreateUser(ctx, tx, now, &u, Password); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

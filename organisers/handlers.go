@@ -1,0 +1,317 @@
+package organisers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/mailer"
+)
+
+// Handler serves login, logout, password reset and user management.
+type Handler struct {
+	Store    *Store
+	R        *web.Renderer
+	Emails   *web.Emails
+	Cookies  web.Cookies
+	ClientIP web.ClientIP
+	BaseURL  string
+	// Login throttles: per client address and per account.
+	PerAddress *web.Limiter
+	PerAccount *web.Limiter
+	// Organisations lists the organisations an admin can give users to.
+	Organisations func(ctx context.Context) ([]Organisation, error)
+}
+
+// Organisation is the little this package needs to know of an organiser.
+type Organisation struct {
+	ID   int64
+	Name string
+}
+
+// ResetLifetime is how long a password reset link works.
+const ResetLifetime = time.Hour
+
+// Routes registers the account pages on the /admin group, which runs
+// Authenticate. Everything else under /admin belongs to the domain
+// packages, behind Require.
+func (h *Handler) Routes(admin gin.IRouter) {
+	admin.GET("/login", h.loginForm)
+	admin.POST("/login", h.login)
+	admin.POST("/logout", h.logout)
+	admin.GET("/reset", h.resetRequestForm)
+	admin.POST("/reset", h.resetRequest)
+	admin.GET("/reset/:token", h.resetForm)
+	admin.POST("/reset/:token", h.reset)
+	admin.GET("/users", h.Require(RoleAdmin), h.users)
+	admin.POST("/users", h.Require(RoleAdmin), h.createUser)
+	admin.GET("/audit", h.Require(RoleAdmin, RoleOrganiser), h.audit)
+}
+
+// LoginPage is the data of the login form.
+type LoginPage struct {
+	Email string
+	Next  string
+	Error string
+}
+
+func (h *Handler) loginForm(c *gin.Context) {
+	if CurrentUser(c) != nil {
+		c.Redirect(http.StatusSeeOther, "/admin")
+		return
+	}
+	p := h.R.NewPage(c, h.R.T(c, "login.title"), LoginPage{Next: safeNext(c.Query("next"))})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusOK, "admin_login", p)
+}
+
+func (h *Handler) login(c *gin.Context) {
+	email := strings.TrimSpace(c.PostForm("email"))
+	lp := LoginPage{Email: email, Next: safeNext(c.PostForm("next"))}
+	if !h.PerAddress.Allow(h.ClientIP.Of(c)) || !h.PerAccount.Allow(NormaliseEmail(email)) {
+		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
+		return
+	}
+	u, err := h.Store.Authenticate(c, email, c.PostForm("password"))
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			h.R.Fail(c, err)
+			return
+		}
+		lp.Error = h.R.T(c, "login.failed")
+		p := h.R.NewPage(c, h.R.T(c, "login.title"), lp)
+		p.Meta.NoIndex = true
+		h.R.Render(c, http.StatusUnauthorized, "admin_login", p)
+		return
+	}
+	token, err := h.Store.CreateSession(c, u.ID)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(SessionLifetime.Seconds()),
+		HttpOnly: true, Secure: h.Cookies.Secure, SameSite: http.SameSiteLaxMode})
+	next := lp.Next
+	if next == "" {
+		next = "/admin"
+	}
+	c.Redirect(http.StatusSeeOther, next)
+}
+
+// safeNext accepts only a local path, so the login cannot redirect away.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	return next
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func (h *Handler) logout(c *gin.Context) {
+	if token, err := c.Cookie(sessionCookie); err == nil {
+		if err := h.Store.DeleteSession(c, token); err != nil {
+			c.Error(err)
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.Cookies.Secure, SameSite: http.SameSiteLaxMode})
+	web.SetFlash(c, h.Cookies, "flash.logged_out")
+	c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// ResetPage is the data of the password reset pages.
+type ResetPage struct {
+	Email string
+	Sent  bool
+	Token string
+	Error string
+}
+
+func (h *Handler) resetRequestForm(c *gin.Context) {
+	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+}
+
+// ResetEmail is the data of the password reset email.
+type ResetEmail struct {
+	Name string
+	Link string
+}
+
+// resetRequest always answers the same, whether the account exists or not.
+func (h *Handler) resetRequest(c *gin.Context) {
+	email := strings.TrimSpace(c.PostForm("email"))
+	if !h.PerAddress.Allow(h.ClientIP.Of(c)) {
+		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
+		return
+	}
+	u, err := h.Store.FindUserByEmail(c, email)
+	if err == nil {
+		err = h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+			token, hash := newToken()
+			if _, err := tx.ExecContext(c, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+				hash, u.ID, now, now.Add(ResetLifetime)); err != nil {
+				return err
+			}
+			msg, err := h.Emails.Render("password_reset", web.Lang(c), h.BaseURL, ResetEmail{Name: u.Name, Link: h.BaseURL + "/admin/reset/" + token})
+			if err != nil {
+				return err
+			}
+			_, err = mailer.Enqueue(c, tx, now, mailer.Message{Kind: "password_reset", To: u.Email, ToName: u.Name,
+				Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML})
+			return err
+		})
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		h.R.Fail(c, err)
+		return
+	}
+	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{Email: email, Sent: true})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+}
+
+// resetUser finds the user of a live reset token.
+func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
+	var id int64
+	err := h.Store.DB.Read().QueryRowContext(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		hashToken(token), h.Store.DB.Now().UTC()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, web.Errorf(http.StatusGone, "error.reset_expired")
+	}
+	return id, err
+}
+
+func (h *Handler) resetForm(c *gin.Context) {
+	if _, err := h.resetUser(c, c.Param("token")); err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{Token: c.Param("token")})
+	p.Meta.NoIndex = true
+	c.Header("Referrer-Policy", "no-referrer")
+	h.R.Render(c, http.StatusOK, "admin_reset", p)
+}
+
+func (h *Handler) reset(c *gin.Context) {
+	token := c.Param("token")
+	userID, err := h.resetUser(c, token)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	password := c.PostForm("password")
+	if len([]rune(password)) < MinPasswordLength || password != c.PostForm("password_again") {
+		p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{Token: token, Error: h.R.T(c, "reset.invalid_password", "Min", MinPasswordLength)})
+		p.Meta.NoIndex = true
+		h.R.Render(c, http.StatusUnprocessableEntity, "admin_reset", p)
+		return
+	}
+	err = h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		if _, err := tx.ExecContext(c, `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, hashToken(token)); err != nil {
+			return err
+		}
+		if err := h.Store.SetPassword(c, tx, userID, password); err != nil {
+			return err
+		}
+		return Audit(c, tx, now, &User{ID: userID}, 0, "password_reset", "user", userID, "")
+	})
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	web.SetFlash(c, h.Cookies, "flash.password_changed")
+	c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// UsersPage is the data of the user management page.
+type UsersPage struct {
+	Users         []User
+	Organisations []Organisation
+	Form          UserForm
+	Error         string
+}
+
+// UserForm is a new account as typed.
+type UserForm struct {
+	Email, Name, Role string
+	OrganiserID       int64
+}
+
+func (h *Handler) users(c *gin.Context) { h.renderUsers(c, http.StatusOK, UserForm{Role: RoleOrganiser}, "") }
+
+func (h *Handler) renderUsers(c *gin.Context, status int, form UserForm, msg string) {
+	us, err := h.Store.FindUsers(c, 0)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	orgs, err := h.Organisations(c)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	h.R.Render(c, status, "admin_users", h.R.NewPage(c, h.R.T(c, "users.title"), UsersPage{Users: us, Organisations: orgs, Form: form, Error: msg}))
+}
+
+func (h *Handler) createUser(c *gin.Context) {
+	form := UserForm{Email: strings.TrimSpace(c.PostForm("email")), Name: strings.TrimSpace(c.PostForm("name")), Role: c.PostForm("role")}
+	form.OrganiserID = parseID(c.PostForm("organiser_id"))
+	password := c.PostForm("password")
+	if form.Email == "" || form.Name == "" || !validRole(form.Role) || (form.Role != RoleAdmin && form.OrganiserID == 0) || len([]rune(password)) < MinPasswordLength {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.invalid", "Min", MinPasswordLength))
+		return
+	}
+	if form.Role == RoleAdmin {
+		form.OrganiserID = 0
+	}
+	u := User{Email: form.Email, Name: form.Name, Role: form.Role, OrganiserID: form.OrganiserID}
+	err := h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		if err := h.Store.CreateUser(c, tx, now, &u, password); err != nil {
+			return err
+		}
+		return Audit(c, tx, now, CurrentUser(c), u.OrganiserID, "user_create", "user", u.ID, u.Role)
+	})
+	if err != nil {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.exists"))
+		return
+	}
+	web.SetFlash(c, h.Cookies, "flash.user_created")
+	c.Redirect(http.StatusSeeOther, "/admin/users")
+}
+
+// AuditPage is the data of the audit log page.
+type AuditPage struct{ Entries []AuditEntry }
+
+func (h *Handler) audit(c *gin.Context) {
+	u := CurrentUser(c)
+	org := u.OrganiserID
+	if u.IsAdmin() {
+		org = 0
+	}
+	entries, err := h.Store.FindAudit(c, org, 200)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	h.R.Render(c, http.StatusOK, "admin_audit", h.R.NewPage(c, h.R.T(c, "audit.title"), AuditPage{Entries: entries}))
+}
+
+func parseID(s string) int64 {
+	var n int64
+	for _, r := range s {
+		if r < '0' || r > '9' || n > 1e15 {
+			return 0
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return n
+}

@@ -1,0 +1,210 @@
+// Package organisers holds organiser accounts: login with a password,
+// sessions, password resets, roles and the audit log. Domain handlers that
+// need to know who is asking read the User this package's middleware puts
+// on the request; this package knows nothing of events or registrations.
+package organisers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/moteplass/moteplass/internal/db"
+)
+
+// Roles.
+const (
+	RoleAdmin     = "admin"     // everything, manages organisations and users
+	RoleOrganiser = "organiser" // the events of their own organisation
+	RoleCheckIn   = "checkin"   // only the check-in page of their organisation's events
+)
+
+// Roles lists the roles in order of power.
+var Roles = []string{RoleAdmin, RoleOrganiser, RoleCheckIn}
+
+// ErrNotFound is returned when no user matches.
+var ErrNotFound = errors.New("organisers: not found")
+
+// User is an organiser account.
+type User struct {
+	ID          int64
+	Email       string
+	Name        string
+	Role        string
+	OrganiserID int64 // 0 for admins
+}
+
+// IsAdmin reports whether u can do everything.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+
+// CanManage reports whether u may see and change the events and
+// registrations of organiser organiserID.
+func (u *User) CanManage(organiserID int64) bool {
+	if u == nil {
+		return false
+	}
+	return u.Role == RoleAdmin || (u.Role == RoleOrganiser && u.OrganiserID == organiserID)
+}
+
+// CanCheckIn reports whether u may use the check-in page of organiser
+// organiserID's events.
+func (u *User) CanCheckIn(organiserID int64) bool {
+	if u == nil {
+		return false
+	}
+	return u.Role == RoleAdmin || (u.OrganiserID == organiserID && (u.Role == RoleOrganiser || u.Role == RoleCheckIn))
+}
+
+// Store reads and writes accounts.
+type Store struct {
+	DB *db.DB
+	// BcryptCost is the password hashing cost; tests lower it.
+	BcryptCost int
+}
+
+// NewStore uses bcrypt's default cost (10): about 50-100 ms a hash here.
+func NewStore(d *db.DB) *Store { return &Store{DB: d, BcryptCost: bcrypt.DefaultCost} }
+
+// NormaliseEmail trims and lower-cases an address for comparison.
+func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// MinPasswordLength follows NSM's and NIST's advice: long passphrases
+// rather than composition rules.
+const MinPasswordLength = 12
+
+// CreateUser adds an account with a hashed password.
+func (s *Store) CreateUser(ctx context.Context, tx *sql.Tx, now time.Time, u *User, password string) error {
+	if len([]rune(password)) < MinPasswordLength {
+		return fmt.Errorf("organisers: the password must have at least %d characters", MinPasswordLength)
+	}
+	if !validRole(u.Role) {
+		return fmt.Errorf("organisers: unknown role %q", u.Role)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("organisers: hash password: %w", err)
+	}
+	u.Email = NormaliseEmail(u.Email)
+	var org any
+	if u.OrganiserID != 0 {
+		org = u.OrganiserID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, role, organiser_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.Email, u.Name, string(hash), u.Role, org, now)
+	if err != nil {
+		return fmt.Errorf("organisers: create user: %w", db.Classify(err))
+	}
+	u.ID, err = res.LastInsertId()
+	return err
+}
+
+func validRole(r string) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// SetPassword replaces a user's password and ends their sessions.
+func (s *Store) SetPassword(ctx context.Context, tx *sql.Tx, userID int64, password string) error {
+	if len([]rune(password)) < MinPasswordLength {
+		return fmt.Errorf("organisers: the password must have at least %d characters", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("organisers: hash password: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, string(hash), userID); err != nil {
+		return fmt.Errorf("organisers: set password: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	return err
+}
+
+const userColumns = `id, email, name, role, COALESCE(organiser_id, 0)`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.OrganiserID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	return u, err
+}
+
+// FindUsers lists accounts, all or of one organisation.
+func (s *Store) FindUsers(ctx context.Context, organiserID int64) ([]User, error) {
+	q := `SELECT ` + userColumns + ` FROM users WHERE disabled_at IS NULL`
+	var args []any
+	if organiserID != 0 {
+		q += ` AND organiser_id = ?`
+		args = append(args, organiserID)
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, q+` ORDER BY email`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("organisers: users: %w", err)
+	}
+	defer rows.Close()
+	var us []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("organisers: users: %w", err)
+		}
+		us = append(us, u)
+	}
+	return us, rows.Err()
+}
+
+// Authenticate checks an email and password. A wrong email costs as much
+// time as a wrong password, so timing does not tell which accounts exist.
+func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var hash string
+	row := s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email))
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.OrganiserID, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("organisers: authenticate: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrNotFound
+	}
+	return u, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
+
+// FindUserByEmail returns an active account.
+func (s *Store) FindUserByEmail(ctx context.Context, email string) (User, error) {
+	return scanUser(s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email)))
+}
+
+// newToken is a random 256-bit token and its SHA-256 (what is stored).
+func newToken() (token, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("organisers: no randomness: " + err.Error())
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
