@@ -1,6 +1,7 @@
 package events
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,6 +96,15 @@ type APIList struct {
 
 func (h *Handler) apiList(c *gin.Context) {
 	q := ParseListQuery(c.Request.URL.Query())
+	if q.Region != "" {
+		// as on the pages: an unknown region is a bad value, not an empty list
+		if _, err := h.Store.FindRegionBySlug(c, q.Region); errors.Is(err, ErrNotFound) {
+			q.Ignored = append(q.Ignored, "region")
+		} else if err != nil {
+			h.R.FailAPI(c, err)
+			return
+		}
+	}
 	if len(q.Ignored) > 0 {
 		c.JSON(http.StatusBadRequest, gin.H{
 			"error":   "bad_parameter",

@@ -93,7 +93,7 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 			h.R.Fail(c, err)
 			return
 		}
-		body, err := FeedCalendar(name, evs, h.BaseURL, now)
+		body, err := FeedCalendar(name, withoutOnlineLinks(evs), h.BaseURL, now)
 		if err != nil {
 			h.R.Fail(c, err)
 			return
@@ -111,12 +111,22 @@ func (h *Handler) eventICS(c *gin.Context) {
 		h.R.Fail(c, notFound(err))
 		return
 	}
-	body, err := FeedCalendar(ev.Title, []Event{ev}, h.BaseURL, h.Now())
+	body, err := FeedCalendar(ev.Title, withoutOnlineLinks([]Event{ev}), h.BaseURL, h.Now())
 	if err != nil {
 		h.R.Fail(c, err)
 		return
 	}
 	writeCalendar(c, calendarPage(body, []Event{ev}, h.Now()), ev.Slug+".ics")
+}
+
+// withoutOnlineLinks drops the meeting links from events for public
+// calendars: like the event page, feeds leave the link to the registrants'
+// invitations, so a meeting cannot be joined by whoever finds the feed.
+func withoutOnlineLinks(evs []Event) []Event {
+	for i := range evs {
+		evs[i].OnlineURL = ""
+	}
+	return evs
 }
 
 // calendarPage adds validators: an ETag of the content without DTSTAMP

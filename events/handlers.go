@@ -24,6 +24,9 @@ type Handler struct {
 	FeedCache *web.PageCache // built calendar feeds
 	BaseURL   string
 	Now       func() time.Time
+	// OnChange runs inside the transaction of every organiser's change to
+	// an event (admin.go); registration sets it to tell registrants.
+	OnChange ChangeHook
 }
 
 // NewHandler wires the event pages to a database and a renderer.
@@ -140,6 +143,14 @@ func (h *Handler) renderList(c *gin.Context, lp ListPage) (int, []byte, error) {
 	evs, total, err := h.Store.FindEvents(c, q.Filter(h.Now()))
 	if err != nil {
 		return 0, nil, err
+	}
+	// a region's or organiser's page names it in its path, so the page
+	// links, the canonical URL and the form carry only the other filters
+	if lp.Region != nil {
+		q.Region = ""
+	}
+	if lp.Organiser != nil {
+		q.Organiser = ""
 	}
 	lp.Query, lp.Events, lp.Total, lp.Page, lp.Regions = q, evs, total, q.Page, regions
 	lp.Pages = int(math.Ceil(float64(total) / PageSize))

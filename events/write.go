@@ -111,3 +111,35 @@ func replaceDetails(ctx context.Context, tx *sql.Tx, e *Event) error {
 	}
 	return nil
 }
+
+// UpdateEvent writes every column of e (found by e.ID) and its target groups
+// and agenda anew. e.Region.ID and e.Organiser.ID must be set; a venue must
+// already exist (CreateVenue first for a new one).
+func UpdateEvent(ctx context.Context, tx *sql.Tx, now time.Time, e *Event) error {
+	var venueID, seriesID any
+	if e.Venue != nil {
+		venueID = e.Venue.ID
+	}
+	if e.Series != nil {
+		seriesID = e.Series.ID
+	}
+	e.UpdatedAt = now
+	res, err := tx.ExecContext(ctx, `UPDATE events SET slug = ?, title = ?, summary = ?, description = ?, format = ?, mode = ?,
+		starts_at = ?, ends_at = ?, region_id = ?, venue_id = ?, online_url = ?, capacity = ?, registration_opens_at = ?,
+		registration_closes_at = ?, price_nok = ?, sector = ?, invitation_only = ?, invite_code = ?, facilitation = ?,
+		theme = ?, language = ?, status = ?, organiser_id = ?, series_id = ?, host = ?, sequence = ?, updated_at = ?
+		WHERE id = ?`,
+		e.Slug, e.Title, e.Summary, e.Description, e.Format, e.Mode,
+		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Region.ID, venueID, e.OnlineURL, e.Capacity, db.NullTime(e.RegistrationOpensAt),
+		db.NullTime(e.RegistrationClosesAt), e.PriceNOK, e.Sector, db.Bool(e.InvitationOnly), e.InviteCode, e.Facilitation,
+		e.Theme, e.Language, e.Status, e.Organiser.ID, seriesID, e.Host, e.Sequence, now, e.ID)
+	if err != nil {
+		return fmt.Errorf("events: update event %d: %w", e.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("events: update event %d: %w", e.ID, err)
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return replaceDetails(ctx, tx, e)
+}

@@ -1,7 +1,4 @@
 // Command moteplass serves Møteplass and runs its administrative tasks.
-//
-//	moteplass [serve]        serve the web application (the default)
-//	moteplass match          match people for introductions (JSON or CSV on stdin)
 package main
 
 import (
@@ -14,6 +11,14 @@ import (
 
 	"github.com/moteplass/moteplass/internal/app"
 )
+
+const usage = `usage:
+  moteplass [serve]               serve the web application (the default)
+  moteplass admin create --email EMAIL [--role admin|organiser|checkin] [--organiser SLUG]
+                                  create a login (password from MOTEPLASS_ADMIN_PASSWORD or a prompt)
+  moteplass backup FILE           write a consistent copy of the database while it serves
+  moteplass match [--seed N] [--group-size 3] [--csv]
+                                  match people for introductions (JSON or CSV on stdin)`
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
@@ -28,11 +33,15 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	switch cmd {
 	case "serve":
 		return serve(getenv, stderr)
+	case "admin":
+		return adminCmd(args, getenv, stdin, stdout, stderr)
+	case "backup":
+		return backupCmd(args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: moteplass [serve|match]")
+		fmt.Fprintln(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "moteplass: unknown command %q (try: serve, match)\n", cmd)
+	fmt.Fprintf(stderr, "moteplass: unknown command %q\n%s\n", cmd, usage)
 	return 2
 }
 

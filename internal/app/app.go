@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,7 +20,9 @@ import (
 	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
+	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -32,6 +35,13 @@ type App struct {
 	Router *gin.Engine
 	// Accounts holds organiser logins (the CLI creates the first admin).
 	Accounts *organisers.Store
+	// Mailer sends the outbox.
+	Mailer *mailer.Worker
+	// Registrations signs people up; its Notify sends their emails.
+	Registrations *registration.Service
+
+	// jobs run in the background while the app serves (see Serve).
+	jobs []func(ctx context.Context)
 
 	listener net.Listener
 	server   *http.Server
@@ -43,7 +53,10 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d)}
+	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
+	a.Mailer = mailer.NewWorker(d, cfg.Mail(), logger)
+	a.Mailer.PollInterval = 5 * time.Second
+	a.jobs = append(a.jobs, a.Mailer.Run)
 	if cfg.Demo == "auto" {
 		if err := a.loadDemo(ctx); err != nil {
 			d.Close()
@@ -62,7 +75,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts)); err != nil {
+	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), registration.Demo); err != nil {
 		return err
 	}
 	a.Logger.Info("demo data loaded")
@@ -106,6 +119,7 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
 	ev.Routes(r)
+	registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP).Routes(r)
 
 	accounts := &organisers.Handler{
 		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
@@ -119,8 +133,13 @@ func (a *App) routes() (*gin.Engine, error) {
 			return out, err
 		},
 	}
+	if a.Config.SMTPHost == "" {
+		(&Mailbox{DB: a.DB, Cfg: a.Config.Mail(), R: rnd}).Routes(r)
+	}
+
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
+	ev.AdminRoutes(admin, accounts)
 	return r, nil
 }
 
@@ -159,6 +178,16 @@ func (a *App) Serve(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	var jobs sync.WaitGroup
+	for _, job := range a.jobs {
+		jobs.Add(1)
+		go func() { defer jobs.Done(); job(jobsCtx) }()
+	}
+	// the background jobs stop after the last request has finished, so
+	// nothing a request queued is left behind unsent for long
+	defer func() { stopJobs(); jobs.Wait() }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	select {
@@ -175,6 +204,25 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// every runs fn now and then every interval until ctx is done; errors are
+// logged and the job goes on.
+func (a *App) every(name string, interval time.Duration, fn func(ctx context.Context) error) func(ctx context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.Logger.Error("job failed", "job", name, "error", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}
 }
 
 // NewLogger writes JSON lines at the given level.

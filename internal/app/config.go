@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/mailer"
 )
 
 // Config is every setting, read from the environment. Defaults need nothing
@@ -20,6 +21,14 @@ type Config struct {
 	SignupRate     int    // MOTEPLASS_SIGNUP_RATE: sign-ups per address per minute, 0 = off
 	TrustedProxies string // MOTEPLASS_TRUSTED_PROXIES
 	LogLevel       string // MOTEPLASS_LOG_LEVEL: debug, info, warn, error
+
+	SMTPHost      string // MOTEPLASS_SMTP_HOST: empty keeps mail in the outbox (development mailbox)
+	SMTPPort      int    // MOTEPLASS_SMTP_PORT: 0 = the usual port for the TLS mode
+	SMTPUser      string // MOTEPLASS_SMTP_USER
+	SMTPPassword  string // MOTEPLASS_SMTP_PASSWORD
+	SMTPTLS       string // MOTEPLASS_SMTP_TLS: none, starttls, tls
+	MailFrom      string // MOTEPLASS_MAIL_FROM
+	ReminderHours int    // MOTEPLASS_REMINDER_HOURS: reminders this long before an event
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -31,6 +40,10 @@ func DefaultConfig() Config {
 		Demo:       "auto",
 		SignupRate: 10,
 		LogLevel:   "info",
+
+		SMTPTLS:       "starttls",
+		MailFrom:      "moteplass@localhost",
+		ReminderHours: 48,
 	}
 }
 
@@ -62,6 +75,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	num("MOTEPLASS_SIGNUP_RATE", &c.SignupRate)
 	str("MOTEPLASS_TRUSTED_PROXIES", &c.TrustedProxies)
 	str("MOTEPLASS_LOG_LEVEL", &c.LogLevel)
+	str("MOTEPLASS_SMTP_HOST", &c.SMTPHost)
+	num("MOTEPLASS_SMTP_PORT", &c.SMTPPort)
+	str("MOTEPLASS_SMTP_USER", &c.SMTPUser)
+	str("MOTEPLASS_SMTP_PASSWORD", &c.SMTPPassword)
+	str("MOTEPLASS_SMTP_TLS", &c.SMTPTLS)
+	str("MOTEPLASS_MAIL_FROM", &c.MailFrom)
+	num("MOTEPLASS_REMINDER_HOURS", &c.ReminderHours)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -87,6 +107,9 @@ func (c *Config) Validate() error {
 	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("MOTEPLASS_TRUSTED_PROXIES: %v", err)
 	}
+	if err := c.Mail().Validate(); err != nil {
+		return fmt.Errorf("MOTEPLASS_SMTP_* / MOTEPLASS_MAIL_FROM: %v", strings.TrimPrefix(err.Error(), "mailer: config: "))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -97,3 +120,9 @@ func (c *Config) Validate() error {
 
 // HTTPS reports whether the site is served over https (secure cookies, HSTS).
 func (c Config) HTTPS() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Mail is the mail relay configuration.
+func (c Config) Mail() mailer.Config {
+	return mailer.Config{Host: c.SMTPHost, Port: c.SMTPPort, User: c.SMTPUser, Password: c.SMTPPassword,
+		TLS: c.SMTPTLS, From: c.MailFrom, FromName: "Møteplass"}
+}

@@ -43,6 +43,9 @@ type DB struct {
 	// generation increases after every committed write. Caches of rendered
 	// pages key on it, so a cached page is never older than the last write.
 	generation atomic.Uint64
+
+	// onCommit runs after every committed Tx (set once, before use).
+	onCommit []func()
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -58,6 +61,9 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+Synchronous+")")
+	// Erased personal data must not stay readable in free pages: deleted
+	// and overwritten content is zeroed (see EraseTraces for the WAL).
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
@@ -133,8 +139,16 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 		return fmt.Errorf("db: commit: %w", Classify(err))
 	}
 	d.generation.Add(1)
+	for _, fn := range d.onCommit {
+		fn()
+	}
 	return nil
 }
+
+// OnCommit registers fn to run after every committed transaction, e.g. to
+// wake the mail worker once the messages a change queued are visible.
+// Register before the database is used; fn must be quick and not block.
+func (d *DB) OnCommit(fn func()) { d.onCommit = append(d.onCommit, fn) }
 
 // Touch marks the data as changed without a transaction of ours (after a
 // maintenance statement on Write()).
@@ -172,4 +186,26 @@ func Bool(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// EraseTraces moves every committed change into the database file and
+// empties the write-ahead log, so that content deleted with secure_delete
+// (zeroed in the database) is not left behind in old WAL frames. Called
+// after an erasure of personal data.
+func (d *DB) EraseTraces(ctx context.Context) error {
+	if _, err := d.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("db: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to path, which must not
+// exist. It runs beside a serving app: VACUUM INTO reads one snapshot, and
+// in WAL mode writers carry on meanwhile. The copy is compact and has no
+// free pages, so erased data is not carried into backups.
+func (d *DB) Backup(ctx context.Context, path string) error {
+	if _, err := d.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("db: backup to %s: %w", path, err)
+	}
+	return nil
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // Emails are templates too: templates/email/NAME.html defines "email_body"
-// (inside the shared "email_base" layout) and templates/email/NAME.txt
-// defines "subject" and "text". The text part says everything the HTML part
+// (inside the shared "email_base" layout, with its blocks) and
+// templates/email/NAME.txt defines "subject" and "text" (with the shared
+// blocks of email/common.txt). The text part says everything the HTML part
 // says. Both are parsed at start-up, per language.
 type Emails struct {
 	html map[string]map[string]*htmltemplate.Template // lang -> name
@@ -46,7 +47,7 @@ func NewEmails(fsys fs.FS, r *Renderer) (*Emails, error) {
 			if err != nil {
 				return nil, fmt.Errorf("web: parse email %s: %w", f, err)
 			}
-			tt, err := texttemplate.New("email").Funcs(texttemplate.FuncMap(funcs)).ParseFS(fsys, "email/"+name+".txt")
+			tt, err := texttemplate.New("email").Funcs(texttemplate.FuncMap(funcs)).ParseFS(fsys, "email/common.txt", "email/"+name+".txt")
 			if err != nil {
 				return nil, fmt.Errorf("web: parse email %s.txt: %w", name, err)
 			}

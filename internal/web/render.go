@@ -125,7 +125,7 @@ func (r *Renderer) Funcs(lang string) template.FuncMap {
 			return m
 		},
 		"trimScheme": func(u string) string { return strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://") },
-		"list": func(v ...string) []string { return v },
+		"list":       func(v ...string) []string { return v },
 		"contains": func(list []string, v string) bool {
 			for _, x := range list {
 				if x == v {

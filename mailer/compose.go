@@ -1,0 +1,96 @@
+package mailer
+
+import (
+	"bytes"
+	"fmt"
+	stdmail "net/mail"
+	"strings"
+	"unicode"
+
+	"github.com/wneessen/go-mail"
+)
+
+// compose builds the MIME message for a stored row.
+//
+// Without a calendar it is multipart/alternative (text, then HTML) or a
+// single text/plain part. With one it follows RFC 6047 and what Outlook and
+// Gmail send:
+//
+//	multipart/mixed
+//	  multipart/alternative
+//	    text/plain; charset=utf-8
+//	    text/html; charset=utf-8
+//	    text/calendar; method=REQUEST; charset=utf-8   (base64)
+//	  application/ics; name="invite.ics"               (attachment, base64)
+//
+// go-mail writes a part's Content-Type as "<content type>; charset=<charset>",
+// so passing "text/calendar; method=REQUEST" as the content type gives the
+// method parameter RFC 6047 requires (parameter order does not matter).
+//
+// Every header value is cleaned of control characters again here, although
+// Enqueue refused them: a row may have been written by other means.
+func compose(s Stored, cfg Config) (*mail.Msg, error) {
+	from, err := sendableAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("from address: %w", err)
+	}
+	to, err := sendableAddress(s.To)
+	if err != nil {
+		return nil, fmt.Errorf("to address: %w", err)
+	}
+
+	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	m.SetAddrHeaderFromMailAddress(mail.HeaderFrom, &stdmail.Address{Name: oneLine(cfg.FromName), Address: from})
+	m.SetAddrHeaderFromMailAddress(mail.HeaderTo, &stdmail.Address{Name: oneLine(s.ToName), Address: to})
+	if strings.TrimSpace(s.ReplyTo) != "" {
+		replyTo, err := sendableAddress(s.ReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("reply-to address: %w", err)
+		}
+		m.SetAddrHeaderFromMailAddress(mail.HeaderReplyTo, &stdmail.Address{Address: replyTo})
+	}
+	m.Subject(oneLine(s.Subject))
+	m.SetMessageIDWithValue(strings.Trim(oneLine(completeMessageID(s.MessageID, cfg.fromDomain())), "<>"))
+	// The Date is when the message was queued, so every attempt sends the
+	// same message.
+	m.SetDateWithValue(s.CreatedAt)
+	// RFC 3834: no out-of-office replies to confirmations and reminders.
+	m.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
+
+	m.SetBodyString(mail.TypeTextPlain, s.TextBody, mail.WithPartCharset(charsetUTF8))
+	if s.HTMLBody != "" {
+		m.AddAlternativeString(mail.TypeTextHTML, s.HTMLBody, mail.WithPartCharset(charsetUTF8))
+	}
+	if len(s.Calendar) > 0 {
+		method := strings.ToUpper(oneLine(s.CalendarMethod))
+		if !validMethod(method) {
+			return nil, fmt.Errorf("calendar method %q is not allowed", method)
+		}
+		m.AddAlternativeString(mail.ContentType("text/calendar; method="+method), string(s.Calendar),
+			mail.WithPartCharset(charsetUTF8), mail.WithPartEncoding(mail.EncodingB64))
+		if err := m.AttachReader("invite.ics", bytes.NewReader(s.Calendar),
+			mail.WithFileContentType("application/ics")); err != nil {
+			return nil, fmt.Errorf("attach invite.ics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// charsetUTF8 is written in lower case, as in RFC 6047's examples; charset
+// names are case-insensitive.
+const charsetUTF8 = mail.Charset("utf-8")
+
+func validMethod(m string) bool {
+	return m == MethodPublish || m == MethodRequest || m == MethodCancel
+}
+
+// oneLine replaces line breaks and other control characters by spaces: the
+// last guard against a value that would start a header of its own.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+}
