@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/moteplass/moteplass/internal/app"
+	"github.com/moteplass/moteplass/introductions"
 )
 
 const usage = `usage:
@@ -35,6 +36,8 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 		return serve(getenv, stderr)
 	case "admin":
 		return adminCmd(args, getenv, stdin, stdout, stderr)
+	case "match":
+		return introductions.RunCLI(args, stdin, stdout, stderr)
 	case "backup":
 		return backupCmd(args, getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -19,6 +19,7 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/demo"
+	"github.com/moteplass/moteplass/internal/metrics"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
@@ -37,6 +38,8 @@ type App struct {
 	Accounts *organisers.Store
 	// Mailer sends the outbox.
 	Mailer *mailer.Worker
+	// Metrics are served at /metrics.
+	Metrics *metrics.Metrics
 	// Registrations signs people up; its Notify sends their emails.
 	Registrations *registration.Service
 
@@ -54,6 +57,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
+	a.Metrics = metrics.New(d.Read())
 	a.Mailer = mailer.NewWorker(d, cfg.Mail(), logger)
 	a.Mailer.PollInterval = 5 * time.Second
 	a.jobs = append(a.jobs, a.Mailer.Run)
@@ -99,6 +103,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	r.HandleMethodNotAllowed = true
 	r.Use(
 		web.RequestLog(a.Logger),
+		a.Metrics.Middleware,
 		rnd.Recovery(),
 		web.SecurityHeaders(a.Config.HTTPS()),
 		web.Language(cookies),
@@ -107,9 +112,11 @@ func (a *App) routes() (*gin.Engine, error) {
 	r.NoRoute(rnd.NotFound)
 	r.NoMethod(func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusMethodNotAllowed, "error.bad_request")) })
 
+	r.GET("/metrics", a.Metrics.Handler(a.Config.MetricsToken))
 	r.GET("/healthz", a.healthz)
 	r.HEAD("/healthz", a.healthz)
 	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
+	r.GET("/privacy", a.privacy(rnd))
 
 	emails, err := web.NewEmails(templates.FS, rnd)
 	if err != nil {

@@ -29,6 +29,12 @@ type Config struct {
 	SMTPTLS       string // MOTEPLASS_SMTP_TLS: none, starttls, tls
 	MailFrom      string // MOTEPLASS_MAIL_FROM
 	ReminderHours int    // MOTEPLASS_REMINDER_HOURS: reminders this long before an event
+
+	MetricsToken string // MOTEPLASS_METRICS_TOKEN: when set, /metrics wants "Authorization: Bearer TOKEN"
+
+	ControllerName  string // MOTEPLASS_CONTROLLER_NAME: who is responsible for the personal data
+	ControllerEmail string // MOTEPLASS_CONTROLLER_EMAIL: where people ask about it
+	RetentionDays   int    // MOTEPLASS_RETENTION_DAYS: personal data is anonymised this long after an event
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -44,6 +50,10 @@ func DefaultConfig() Config {
 		SMTPTLS:       "starttls",
 		MailFrom:      "moteplass@localhost",
 		ReminderHours: 48,
+
+		ControllerName:  "Møteplass (demo)",
+		ControllerEmail: "personvern@moteplass.example.no",
+		RetentionDays:   180,
 	}
 }
 
@@ -82,6 +92,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	str("MOTEPLASS_SMTP_TLS", &c.SMTPTLS)
 	str("MOTEPLASS_MAIL_FROM", &c.MailFrom)
 	num("MOTEPLASS_REMINDER_HOURS", &c.ReminderHours)
+	str("MOTEPLASS_METRICS_TOKEN", &c.MetricsToken)
+	str("MOTEPLASS_CONTROLLER_NAME", &c.ControllerName)
+	str("MOTEPLASS_CONTROLLER_EMAIL", &c.ControllerEmail)
+	num("MOTEPLASS_RETENTION_DAYS", &c.RetentionDays)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -109,6 +123,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Mail().Validate(); err != nil {
 		return fmt.Errorf("MOTEPLASS_SMTP_* / MOTEPLASS_MAIL_FROM: %v", strings.TrimPrefix(err.Error(), "mailer: config: "))
+	}
+	if c.RetentionDays < 1 {
+		return fmt.Errorf("MOTEPLASS_RETENTION_DAYS must be at least 1, not %d", c.RetentionDays)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
