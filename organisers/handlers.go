@@ -246,7 +246,9 @@ type UserForm struct {
 	OrganiserID       int64
 }
 
-func (h *Handler) users(c *gin.Context) { h.renderUsers(c, http.StatusOK, UserForm{Role: RoleOrganiser}, "") }
+func (h *Handler) users(c *gin.Context) {
+	h.renderUsers(c, http.StatusOK, UserForm{Role: RoleOrganiser}, "")
+}
 
 func (h *Handler) renderUsers(c *gin.Context, status int, form UserForm, msg string) {
 	us, err := h.Store.FindUsers(c, 0)

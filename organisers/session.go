@@ -166,4 +166,3 @@ func (s *Store) FindAudit(ctx context.Context, organiserID int64, limit int) ([]
 	}
 	return out, rows.Err()
 }
-

@@ -1,0 +1,726 @@
+package events
+
+// The organisers' pages: their home with their events, creating and
+// editing an event, publishing, unpublishing, duplicating and cancelling
+// it. Every change to a saved event goes through one function (change),
+// which locks the event, saves it, runs OnChange (registration tells the
+// registrants) and writes the audit log, all in one transaction.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/organisers"
+)
+
+// adminHandler serves the organiser pages of events. It reads who is asking
+// from organisers' middleware and uses its cookies for flash messages.
+type adminHandler struct {
+	*Handler
+	acc *organisers.Handler
+}
+
+// AdminRoutes registers the organiser pages on the /admin group (which runs
+// organisers' Authenticate). Check-in volunteers see only the home list;
+// everything else is for organisers and admins, and each event or series
+// is checked against the user's organisation.
+func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
+	a := &adminHandler{Handler: h, acc: acc}
+	anyRole := acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser, organisers.RoleCheckIn)
+	manage := acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
+
+	admin.GET("", anyRole, a.home)
+	admin.GET("/events/new", manage, a.newEvent)
+	admin.POST("/events", manage, a.createEvent)
+	admin.GET("/events/:id", manage, a.editEvent)
+	admin.POST("/events/:id", manage, a.saveEvent)
+	admin.POST("/events/:id/publish", manage, a.publish)
+	admin.POST("/events/:id/unpublish", manage, a.unpublish)
+	admin.POST("/events/:id/duplicate", manage, a.duplicate)
+	admin.GET("/events/:id/cancel", manage, a.cancelForm)
+	admin.POST("/events/:id/cancel", manage, a.cancel)
+	admin.GET("/series/new", manage, a.newSeries)
+	admin.POST("/series", manage, a.createSeries)
+	admin.GET("/series/:id", manage, a.showSeries)
+	admin.POST("/series/:id", manage, a.saveSeries)
+}
+
+// ---- home ----
+
+// HomePage is the data of the organiser's home.
+type HomePage struct {
+	Upcoming, Past []HomeRow
+	Series         []Series
+	CanEdit        bool // organisers and admins; check-in volunteers only check in
+	IsAdmin        bool
+	Organisation   string // the user's organisation ("" for admins)
+	MaxPast        int
+}
+
+// HomeRow is one event in the organiser's list and what the user may do with it.
+type HomeRow struct {
+	Event      Event
+	CanEdit    bool
+	CanCheckIn bool
+}
+
+// maxPast is how many past events the home page lists.
+const maxPast = 50
+
+func (a *adminHandler) home(c *gin.Context) {
+	u := organisers.CurrentUser(c)
+	orgs, err := a.Store.FindOrganisers(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	f := EventFilter{Statuses: Statuses}
+	if u.Role == organisers.RoleCheckIn {
+		// volunteers check people in at published events only
+		f.Statuses = []string{"published"}
+	}
+	hp := HomePage{CanEdit: u.Role != organisers.RoleCheckIn, IsAdmin: u.IsAdmin(), MaxPast: maxPast}
+	if !u.IsAdmin() {
+		o, ok := organiserByID(orgs, u.OrganiserID)
+		if !ok {
+			a.R.Fail(c, organisers.ErrForbidden)
+			return
+		}
+		f.Organiser, hp.Organisation = o.Slug, o.Name
+	}
+	evs, _, err := a.Store.FindEvents(c, f)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	now := a.Now()
+	for _, ev := range evs {
+		row := HomeRow{Event: ev, CanEdit: u.CanManage(ev.Organiser.ID), CanCheckIn: u.CanCheckIn(ev.Organiser.ID) && ev.Status == "published"}
+		if ev.Past(now) {
+			hp.Past = append(hp.Past, row)
+		} else {
+			hp.Upcoming = append(hp.Upcoming, row)
+		}
+	}
+	// the most recent past events first
+	slices.Reverse(hp.Past)
+	if len(hp.Past) > maxPast {
+		hp.Past = hp.Past[:maxPast]
+	}
+	if hp.CanEdit {
+		org := u.OrganiserID
+		if u.IsAdmin() {
+			org = 0
+		}
+		if hp.Series, err = a.Store.FindSeriesList(c, org); err != nil {
+			a.R.Fail(c, err)
+			return
+		}
+	}
+	a.render(c, http.StatusOK, "admin_home", a.R.T(c, "admin.home.title"), hp)
+}
+
+func organiserByID(orgs []Organiser, id int64) (Organiser, bool) {
+	for _, o := range orgs {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Organiser{}, false
+}
+
+// render renders an organiser page, never indexed. A form sent back with
+// errors says so first in its title, which screen readers announce.
+func (a *adminHandler) render(c *gin.Context, status int, page, title string, data any, notices ...string) {
+	if status == http.StatusUnprocessableEntity {
+		title = a.R.T(c, "admin.error_prefix") + " " + title
+	}
+	p := a.R.NewPage(c, title, data)
+	p.Meta.NoIndex = true
+	p.Now = a.Now()
+	p.Notices = append(p.Notices, notices...)
+	a.R.Render(c, status, page, p)
+}
+
+// ---- finding what the user may change ----
+
+// parseID reads a positive database id from a path; 0 when it is none.
+func parseID(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// hidden is the answer for an object the user may not see: an admin learns
+// that it does not exist, anyone else gets the same 403 as for another
+// organisation's object, so ids cannot be probed.
+func hidden(u *organisers.User) error {
+	if u.IsAdmin() {
+		return web.ErrNotFound
+	}
+	return organisers.ErrForbidden
+}
+
+// loadEvent reads the event of the :id in the path, with its agenda, if
+// the user may manage it.
+func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
+	u := organisers.CurrentUser(c)
+	id := parseID(c.Param("id"))
+	if id == 0 {
+		return Event{}, hidden(u)
+	}
+	ev, err := a.Store.FindEvent(c, EventFilter{ID: id, Statuses: Statuses})
+	if errors.Is(err, ErrNotFound) {
+		return ev, hidden(u)
+	}
+	if err != nil {
+		return ev, err
+	}
+	if !u.CanManage(ev.Organiser.ID) {
+		return Event{}, organisers.ErrForbidden
+	}
+	return ev, nil
+}
+
+// formContext is what the forms are checked against, for this user.
+func (a *adminHandler) formContext(c *gin.Context) (formContext, error) {
+	u := organisers.CurrentUser(c)
+	regions, err := a.Store.FindRegions(c)
+	if err != nil {
+		return formContext{}, err
+	}
+	orgs, err := a.Store.FindOrganisers(c)
+	if err != nil {
+		return formContext{}, err
+	}
+	lang, cat := web.Lang(c), a.R.Catalogue()
+	return formContext{
+		Regions: regions, Organisers: orgs, ChooseOrganiser: u.IsAdmin(), OwnOrganiser: u.OrganiserID,
+		T:   func(key string, args ...any) string { return cat.T(lang, key, args...) },
+		TIn: cat.T,
+	}, nil
+}
+
+// ---- the event form ----
+
+// EventFormPage is the data of the new-event and edit-event pages.
+type EventFormPage struct {
+	New    bool
+	Action string
+	// Event is the saved event (when editing): status, counts, addresses.
+	Event           Event
+	Form            EventForm
+	Errors          FormErrors
+	Regions         []Region
+	Organisers      []Organiser
+	ChooseOrganiser bool
+	Organisation    string // the organiser's own, shown when not chosen
+	Vocabulary      Vocabulary
+	// What may be done with the saved event now.
+	CanPublish, CanUnpublish, CanCancel bool
+	LiveRegistrations                   int
+}
+
+// Vocabulary holds the closed lists the forms choose from.
+type Vocabulary struct {
+	Formats, Modes, Levels, Roles, Sectors, Facilitations, Themes, Languages []string
+}
+
+var vocabulary = Vocabulary{Formats: Formats, Modes: Modes, Levels: Levels, Roles: Roles, Sectors: Sectors,
+	Facilitations: Facilitations, Themes: Themes, Languages: EventLanguages}
+
+func (a *adminHandler) newEvent(c *gin.Context) {
+	u := organisers.CurrentUser(c)
+	a.renderEventForm(c, http.StatusOK, Event{}, NewEventForm(u.OrganiserID), FormErrors{})
+}
+
+func (a *adminHandler) editEvent(c *gin.Context) {
+	ev, err := a.loadEvent(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	a.renderEventForm(c, http.StatusOK, ev, EventFormOf(ev), FormErrors{})
+}
+
+func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, form EventForm, errs FormErrors, notices ...string) {
+	fc, err := a.formContext(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	p := EventFormPage{
+		New: ev.ID == 0, Action: "/admin/events", Event: ev, Form: form, Errors: a.labelled(c, errs),
+		Regions: fc.Regions, Organisers: fc.Organisers, ChooseOrganiser: fc.ChooseOrganiser, Vocabulary: vocabulary,
+	}
+	if o, ok := organiserByID(fc.Organisers, fc.OwnOrganiser); ok {
+		p.Organisation = o.Name
+	}
+	title := a.R.T(c, "admin.event.new_title")
+	if ev.ID != 0 {
+		p.Action = eventAdminPath(ev.ID)
+		p.LiveRegistrations = ev.ConfirmedCount + ev.WaitlistCount
+		p.CanPublish = ev.Status == "draft"
+		p.CanUnpublish = ev.Status == "published" && p.LiveRegistrations == 0
+		p.CanCancel = ev.Status == "published"
+		title = a.R.T(c, "admin.event.edit_title", "Title", ev.Title)
+		if !p.ChooseOrganiser {
+			p.Organisation = ev.Organiser.Name
+		}
+	}
+	a.render(c, status, "admin_event_form", title, p, notices...)
+}
+
+// labelled names each message's field for the error summary.
+func (a *adminHandler) labelled(c *gin.Context, errs FormErrors) FormErrors {
+	for i, e := range errs.List {
+		if rest, ok := strings.CutPrefix(e.Field, "agenda."); ok {
+			n, _, _ := strings.Cut(rest, ".")
+			row, _ := strconv.Atoi(n)
+			errs.List[i].Label = a.R.T(c, "admin.agenda.row", "Row", row+1)
+			continue
+		}
+		errs.List[i].Label = a.R.T(c, "admin.field."+e.Field)
+	}
+	return errs
+}
+
+func eventAdminPath(id int64) string { return "/admin/events/" + strconv.FormatInt(id, 10) }
+
+// checkSlug adds a message when a typed address is another event's.
+func (a *adminHandler) checkSlug(c *gin.Context, errs *FormErrors, slug string, id int64, T func(string, ...any) string) error {
+	if slug == "" {
+		return nil
+	}
+	taken, err := slugTaken(c, a.Store.DB.Read(), "events", slug, id)
+	if err != nil {
+		return err
+	}
+	if taken {
+		errs.add("slug", T("admin.error.slug_taken"))
+	}
+	return nil
+}
+
+func (a *adminHandler) createEvent(c *gin.Context) {
+	u := organisers.CurrentUser(c)
+	if err := c.Request.ParseForm(); err != nil {
+		a.R.Fail(c, web.ErrBadRequest)
+		return
+	}
+	form := ParseEventForm(c.Request.PostForm)
+	fc, err := a.formContext(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	var ev Event
+	errs := form.apply(&ev, fc)
+	if err := a.checkSlug(c, &errs, ev.Slug, 0, fc.T); err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	if errs.Any() {
+		a.renderEventForm(c, http.StatusUnprocessableEntity, Event{}, form, errs)
+		return
+	}
+	ev.Status = "draft"
+	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		if err := prepareEvent(c, tx, &ev); err != nil {
+			return err
+		}
+		if err := CreateEvent(c, tx, now, &ev); err != nil {
+			return err
+		}
+		return organisers.Audit(c, tx, now, u, ev.Organiser.ID, "event_create", "event", ev.ID, "")
+	})
+	if errors.Is(err, db.ErrUnique) {
+		// someone took the typed address meanwhile
+		errs.add("slug", fc.T("admin.error.slug_taken"))
+		a.renderEventForm(c, http.StatusUnprocessableEntity, Event{}, form, errs)
+		return
+	}
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	web.SetFlash(c, a.acc.Cookies, "flash.event_created")
+	c.Redirect(http.StatusSeeOther, eventAdminPath(ev.ID))
+}
+
+// prepareEvent makes a slug from the title when none was typed and saves a
+// new venue, inside the transaction that saves the event.
+func prepareEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
+	if ev.Slug == "" {
+		slug, err := uniqueSlug(ctx, tx, "events", Slugify(ev.Title), ev.ID)
+		if err != nil {
+			return err
+		}
+		ev.Slug = slug
+	}
+	if ev.Venue != nil && ev.Venue.ID == 0 {
+		// venues are shared between events: a changed venue is a new row
+		return CreateVenue(ctx, tx, ev.Venue)
+	}
+	return nil
+}
+
+// errStale means the event changed between the form and the save so that
+// the form no longer fits; the user sees the form again.
+var errStale = errors.New("events: the event changed while it was edited")
+
+func (a *adminHandler) saveEvent(c *gin.Context) {
+	u := organisers.CurrentUser(c)
+	before, err := a.loadEvent(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		a.R.Fail(c, web.ErrBadRequest)
+		return
+	}
+	form := ParseEventForm(c.Request.PostForm)
+	if c.PostForm("back") != "" {
+		// back from the confirmation, to change something
+		a.renderEventForm(c, http.StatusOK, before, form, FormErrors{})
+		return
+	}
+	fc, err := a.formContext(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	after := cloneEvent(before)
+	errs := form.apply(&after, fc)
+	if err := a.checkSlug(c, &errs, after.Slug, before.ID, fc.T); err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	if errs.Any() {
+		a.renderEventForm(c, http.StatusUnprocessableEntity, before, form, errs)
+		return
+	}
+	ch := Change{Before: before, After: after}
+	if needsConfirmation(ch) && c.PostForm("confirmed") != "1" {
+		a.render(c, http.StatusOK, "admin_event_confirm", a.R.T(c, "admin.confirm.title"), ConfirmPage{
+			Heading: a.R.T(c, "admin.confirm.title"),
+			Message: a.R.T(c, "admin.confirm.time_or_place", "Count", before.ConfirmedCount),
+			Action:  eventAdminPath(before.ID), Fields: hiddenFields(c), Confirm: a.R.T(c, "admin.confirm.save"),
+			Back: a.R.T(c, "admin.confirm.back"), Event: before,
+		})
+		return
+	}
+	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		_, err := a.change(c, tx, now, u, before.ID, "event_update", func(ev *Event) error {
+			if errs := form.apply(ev, fc); errs.Any() {
+				return errStale
+			}
+			return nil
+		})
+		return err
+	})
+	switch {
+	case errors.Is(err, db.ErrUnique):
+		errs.add("slug", fc.T("admin.error.slug_taken"))
+		a.renderEventForm(c, http.StatusUnprocessableEntity, before, form, errs)
+		return
+	case errors.Is(err, errStale):
+		a.renderEventForm(c, http.StatusConflict, before, form, errs, a.R.T(c, "admin.refused.stale"))
+		return
+	case err != nil:
+		a.R.Fail(c, err)
+		return
+	}
+	web.SetFlash(c, a.acc.Cookies, "flash.event_saved")
+	c.Redirect(http.StatusSeeOther, eventAdminPath(before.ID))
+}
+
+// needsConfirmation is a change of time or place of a published event with
+// confirmed participants: they all get an updated calendar invitation.
+func needsConfirmation(ch Change) bool {
+	return ch.Before.Status == "published" && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
+}
+
+// ConfirmPage asks "are you sure?" before a change that reaches registrants.
+type ConfirmPage struct {
+	Heading, Message string
+	Action           string        // where the confirming form posts
+	Fields           []HiddenField // the form as typed, carried over
+	Confirm          string        // the confirming button
+	Danger           bool
+	Note             string
+	Back             string // a button back to the form with what was typed
+	BackURL          string // or a plain link back
+	Event            Event
+}
+
+// HiddenField is one posted value, carried through a confirmation.
+type HiddenField struct{ Name, Value string }
+
+// hiddenFields is the posted form, without the token and the buttons.
+func hiddenFields(c *gin.Context) []HiddenField {
+	var out []HiddenField
+	keys := make([]string, 0, len(c.Request.PostForm))
+	for k := range c.Request.PostForm {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch k {
+		case web.CSRFField, "confirmed", "back":
+			continue
+		}
+		for _, v := range c.Request.PostForm[k] {
+			out = append(out, HiddenField{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+// change is the one way an organiser's change to a saved event is written:
+// lock the event (the state before), let edit change a copy, raise the
+// sequence when attendees' calendars must change, save, read the event
+// back as saved, run OnChange and write the audit log, all in tx.
+func (a *adminHandler) change(ctx context.Context, tx *sql.Tx, now time.Time, u *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
+	before, err := lockEventFull(ctx, tx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Change{}, hidden(u)
+	}
+	if err != nil {
+		return Change{}, err
+	}
+	if !u.CanManage(before.Organiser.ID) {
+		return Change{}, organisers.ErrForbidden
+	}
+	after := cloneEvent(before)
+	if err := edit(&after); err != nil {
+		return Change{}, err
+	}
+	if !u.CanManage(after.Organiser.ID) {
+		return Change{}, organisers.ErrForbidden
+	}
+	ch := Change{Before: before, After: after}
+	if ch.TimeOrPlaceChanged() || ch.Cancelled() {
+		after.Sequence = before.Sequence + 1
+	}
+	if err := prepareEvent(ctx, tx, &after); err != nil {
+		return ch, err
+	}
+	if err := UpdateEvent(ctx, tx, now, &after); err != nil {
+		return ch, err
+	}
+	if ch.After, err = lockEventFull(ctx, tx, id); err != nil {
+		return ch, err
+	}
+	if a.OnChange != nil {
+		if err := a.OnChange(ctx, tx, now, ch); err != nil {
+			return ch, fmt.Errorf("events: on change of %d: %w", id, err)
+		}
+	}
+	return ch, organisers.Audit(ctx, tx, now, u, ch.After.Organiser.ID, action, "event", id, describeChange(ch))
+}
+
+// describeChange names what changed, for the audit log: field names and
+// numbers, never personal data.
+func describeChange(ch Change) string {
+	b, a := ch.Before, ch.After
+	var parts []string
+	add := func(changed bool, what string) {
+		if changed {
+			parts = append(parts, what)
+		}
+	}
+	add(b.Status != a.Status, b.Status+"→"+a.Status)
+	add(b.Title != a.Title, "title")
+	add(b.Slug != a.Slug, "slug")
+	add(b.Summary != a.Summary || b.Description != a.Description, "text")
+	add(!b.StartsAt.Equal(a.StartsAt) || !b.EndsAt.Equal(a.EndsAt), "time")
+	add(venueKey(b.Venue) != venueKey(a.Venue) || b.Mode != a.Mode || b.OnlineURL != a.OnlineURL, "place")
+	add(b.Region.ID != a.Region.ID, "region")
+	add(b.Organiser.ID != a.Organiser.ID, fmt.Sprintf("organiser %d→%d", b.Organiser.ID, a.Organiser.ID))
+	add(b.Capacity != a.Capacity, fmt.Sprintf("capacity %d→%d", b.Capacity, a.Capacity))
+	add(b.PriceNOK != a.PriceNOK, fmt.Sprintf("price %d→%d", b.PriceNOK, a.PriceNOK))
+	add(!b.RegistrationOpensAt.Equal(a.RegistrationOpensAt) || !b.RegistrationClosesAt.Equal(a.RegistrationClosesAt), "registration window")
+	add(!slices.Equal(b.Levels, a.Levels) || !slices.Equal(b.Roles, a.Roles) || b.Sector != a.Sector, "target group")
+	add(b.InvitationOnly != a.InvitationOnly || b.InviteCode != a.InviteCode, "invitation")
+	add(!sameAgenda(b.Agenda, a.Agenda), "agenda")
+	add(b.Host != a.Host, "host")
+	add(a.Sequence != b.Sequence, fmt.Sprintf("sequence %d", a.Sequence))
+	return strings.Join(parts, ", ")
+}
+
+func sameAgenda(x, y []AgendaItem) bool {
+	return slices.EqualFunc(x, y, func(p, q AgendaItem) bool {
+		return p.StartsAt.Equal(q.StartsAt) && p.Title == q.Title && p.Introducer == q.Introducer
+	})
+}
+
+// ---- publish, unpublish, cancel, duplicate ----
+
+// refusal is a change the event's state does not allow; the user sees the
+// event's page again with Key (a catalogue message) as a notice.
+type refusal struct {
+	Key  string
+	Args []any
+}
+
+func (r *refusal) Error() string { return "events: refused: " + r.Key }
+
+func refuse(key string, args ...any) error { return &refusal{Key: key, Args: args} }
+
+// statusChange runs one of the buttons on the event's page through change.
+func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit func(ev *Event) error) {
+	u := organisers.CurrentUser(c)
+	ev, err := a.loadEvent(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		_, err := a.change(c, tx, now, u, ev.ID, action, edit)
+		return err
+	})
+	if a.refused(c, ev, err) {
+		return
+	}
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	web.SetFlash(c, a.acc.Cookies, flash)
+	c.Redirect(http.StatusSeeOther, eventAdminPath(ev.ID))
+}
+
+// refused shows the event's page with the reason when err is a refusal.
+func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
+	var r *refusal
+	if !errors.As(err, &r) {
+		return false
+	}
+	a.renderEventForm(c, http.StatusConflict, ev, EventFormOf(ev), FormErrors{}, a.R.T(c, r.Key, r.Args...))
+	return true
+}
+
+func (a *adminHandler) publish(c *gin.Context) {
+	a.statusChange(c, "event_publish", "flash.event_published", func(ev *Event) error {
+		switch ev.Status {
+		case "published":
+			return refuse("admin.refused.already_published")
+		case "cancelled":
+			return refuse("admin.refused.publish_cancelled")
+		}
+		ev.Status = "published"
+		return nil
+	})
+}
+
+func (a *adminHandler) unpublish(c *gin.Context) {
+	a.statusChange(c, "event_unpublish", "flash.event_unpublished", func(ev *Event) error {
+		if ev.Status != "published" {
+			return refuse("admin.refused.unpublish_not_published")
+		}
+		if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
+			return refuse("admin.refused.unpublish_registrations", "Count", n)
+		}
+		ev.Status = "draft"
+		return nil
+	})
+}
+
+// cancelCheck says why an event cannot be cancelled, or nil.
+func cancelCheck(ev Event) error {
+	switch ev.Status {
+	case "cancelled":
+		return refuse("admin.refused.already_cancelled")
+	case "draft":
+		return refuse("admin.refused.cancel_draft")
+	}
+	return nil
+}
+
+func (a *adminHandler) cancelForm(c *gin.Context) {
+	ev, err := a.loadEvent(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	if a.refused(c, ev, cancelCheck(ev)) {
+		return
+	}
+	msg := a.R.T(c, "admin.cancel.message_none")
+	if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
+		msg = a.R.T(c, "admin.cancel.message", "Count", n)
+	}
+	a.render(c, http.StatusOK, "admin_event_confirm", a.R.T(c, "admin.cancel.title", "Title", ev.Title), ConfirmPage{
+		Heading: a.R.T(c, "admin.cancel.heading"),
+		Message: msg, Note: a.R.T(c, "admin.cancel.note"),
+		Action: eventAdminPath(ev.ID) + "/cancel", Confirm: a.R.T(c, "admin.cancel.confirm"), Danger: true,
+		BackURL: eventAdminPath(ev.ID), Event: ev,
+	})
+}
+
+func (a *adminHandler) cancel(c *gin.Context) {
+	a.statusChange(c, "event_cancel", "flash.event_cancelled", func(ev *Event) error {
+		if err := cancelCheck(*ev); err != nil {
+			return err
+		}
+		ev.Status = "cancelled"
+		return nil
+	})
+}
+
+// duplicate copies an event as a new draft: same dates, text, place,
+// target groups and agenda, no registrations. The organiser changes what
+// differs on the copy's page.
+func (a *adminHandler) duplicate(c *gin.Context) {
+	u := organisers.CurrentUser(c)
+	src, err := a.loadEvent(c)
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	suffix := a.R.T(c, "admin.duplicate.suffix")
+	var cp Event
+	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		ev, err := lockEventFull(c, tx, src.ID)
+		if err != nil {
+			return err
+		}
+		if !u.CanManage(ev.Organiser.ID) {
+			return organisers.ErrForbidden
+		}
+		cp = cloneEvent(ev)
+		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, "draft", 0, 0, 0
+		cp.Title = ev.Title + suffix
+		if runes(cp.Title) > maxTitle {
+			cp.Title = ev.Title
+		}
+		if cp.Slug, err = uniqueSlug(c, tx, "events", Slugify(ev.Slug+" "+suffix), 0); err != nil {
+			return err
+		}
+		if err := CreateEvent(c, tx, now, &cp); err != nil {
+			return err
+		}
+		return organisers.Audit(c, tx, now, u, cp.Organiser.ID, "event_duplicate", "event", cp.ID, "from "+strconv.FormatInt(ev.ID, 10))
+	})
+	if err != nil {
+		a.R.Fail(c, err)
+		return
+	}
+	web.SetFlash(c, a.acc.Cookies, "flash.event_duplicated")
+	c.Redirect(http.StatusSeeOther, eventAdminPath(cp.ID))
+}
