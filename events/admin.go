@@ -80,7 +80,7 @@ const maxPast = 50
 
 func (a *adminHandler) home(c *gin.Context) {
 	u := organisers.CurrentUser(c)
-	orgs, err := a.Store.FindOrganisers(c)
+	orgs, err := a.Store.FindOrganisers(c.Request.Context())
 	if err != nil {
 		a.R.Fail(c, err)
 		return
@@ -99,7 +99,7 @@ func (a *adminHandler) home(c *gin.Context) {
 		}
 		f.Organiser, hp.Organisation = o.Slug, o.Name
 	}
-	evs, _, err := a.Store.FindEvents(c, f)
+	evs, _, err := a.Store.FindEvents(c.Request.Context(), f)
 	if err != nil {
 		a.R.Fail(c, err)
 		return
@@ -123,7 +123,7 @@ func (a *adminHandler) home(c *gin.Context) {
 		if u.IsAdmin() {
 			org = 0
 		}
-		if hp.Series, err = a.Store.FindSeriesList(c, org); err != nil {
+		if hp.Series, err = a.Store.FindSeriesList(c.Request.Context(), org); err != nil {
 			a.R.Fail(c, err)
 			return
 		}
@@ -182,7 +182,7 @@ func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
 	if id == 0 {
 		return Event{}, hidden(u)
 	}
-	ev, err := a.Store.FindEvent(c, EventFilter{ID: id, Statuses: Statuses})
+	ev, err := a.Store.FindEvent(c.Request.Context(), EventFilter{ID: id, Statuses: Statuses})
 	if errors.Is(err, ErrNotFound) {
 		return ev, hidden(u)
 	}
@@ -198,11 +198,11 @@ func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
 // formContext is what the forms are checked against, for this user.
 func (a *adminHandler) formContext(c *gin.Context) (formContext, error) {
 	u := organisers.CurrentUser(c)
-	regions, err := a.Store.FindRegions(c)
+	regions, err := a.Store.FindRegions(c.Request.Context())
 	if err != nil {
 		return formContext{}, err
 	}
-	orgs, err := a.Store.FindOrganisers(c)
+	orgs, err := a.Store.FindOrganisers(c.Request.Context())
 	if err != nil {
 		return formContext{}, err
 	}
@@ -305,7 +305,7 @@ func (a *adminHandler) checkSlug(c *gin.Context, errs *FormErrors, slug string, 
 	if slug == "" {
 		return nil
 	}
-	taken, err := slugTaken(c, a.Store.DB.Read(), "events", slug, id)
+	taken, err := slugTaken(c.Request.Context(), a.Store.DB.Read(), "events", slug, id)
 	if err != nil {
 		return err
 	}
@@ -338,14 +338,14 @@ func (a *adminHandler) createEvent(c *gin.Context) {
 		return
 	}
 	ev.Status = "draft"
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		if err := prepareEvent(c, tx, &ev); err != nil {
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		if err := prepareEvent(c.Request.Context(), tx, &ev); err != nil {
 			return err
 		}
-		if err := CreateEvent(c, tx, now, &ev); err != nil {
+		if err := CreateEvent(c.Request.Context(), tx, now, &ev); err != nil {
 			return err
 		}
-		return organisers.Audit(c, tx, now, u, ev.Organiser.ID, "event_create", "event", ev.ID, "")
+		return organisers.Audit(c.Request.Context(), tx, now, u, ev.Organiser.ID, "event_create", "event", ev.ID, "")
 	})
 	if errors.Is(err, db.ErrUnique) {
 		// someone took the typed address meanwhile
@@ -424,8 +424,8 @@ func (a *adminHandler) saveEvent(c *gin.Context) {
 		})
 		return
 	}
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		_, err := a.change(c, tx, now, u, before.ID, "event_update", func(ev *Event) error {
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		_, err := a.change(c.Request.Context(), tx, now, u, before.ID, "event_update", func(ev *Event) error {
 			if errs := form.apply(ev, fc); errs.Any() {
 				return errStale
 			}
@@ -590,8 +590,8 @@ func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit f
 		a.R.Fail(c, err)
 		return
 	}
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		_, err := a.change(c, tx, now, u, ev.ID, action, edit)
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		_, err := a.change(c.Request.Context(), tx, now, u, ev.ID, action, edit)
 		return err
 	})
 	if a.refused(c, ev, err) {
@@ -695,8 +695,8 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 	}
 	suffix := a.R.T(c, "admin.duplicate.suffix")
 	var cp Event
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEventFull(c, tx, src.ID)
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		ev, err := lockEventFull(c.Request.Context(), tx, src.ID)
 		if err != nil {
 			return err
 		}
@@ -709,13 +709,13 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 		if runes(cp.Title) > maxTitle {
 			cp.Title = ev.Title
 		}
-		if cp.Slug, err = uniqueSlug(c, tx, "events", Slugify(ev.Slug+" "+suffix), 0); err != nil {
+		if cp.Slug, err = uniqueSlug(c.Request.Context(), tx, "events", Slugify(ev.Slug+" "+suffix), 0); err != nil {
 			return err
 		}
-		if err := CreateEvent(c, tx, now, &cp); err != nil {
+		if err := CreateEvent(c.Request.Context(), tx, now, &cp); err != nil {
 			return err
 		}
-		return organisers.Audit(c, tx, now, u, cp.Organiser.ID, "event_duplicate", "event", cp.ID, "from "+strconv.FormatInt(ev.ID, 10))
+		return organisers.Audit(c.Request.Context(), tx, now, u, cp.Organiser.ID, "event_duplicate", "event", cp.ID, "from "+strconv.FormatInt(ev.ID, 10))
 	})
 	if err != nil {
 		a.R.Fail(c, err)

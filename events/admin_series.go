@@ -242,35 +242,35 @@ func (a *adminHandler) createSeries(c *gin.Context) {
 		a.renderSeriesForm(c, http.StatusUnprocessableEntity, form, errs)
 		return
 	}
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
 		if !u.CanManage(se.OrganiserID) {
 			return organisers.ErrForbidden
 		}
 		var err error
-		if se.Slug, err = uniqueSlug(c, tx, "series", Slugify(se.Title), 0); err != nil {
+		if se.Slug, err = uniqueSlug(c.Request.Context(), tx, "series", Slugify(se.Title), 0); err != nil {
 			return err
 		}
-		if err := CreateSeries(c, tx, &se); err != nil {
+		if err := CreateSeries(c.Request.Context(), tx, &se); err != nil {
 			return err
 		}
 		venue := *meetings[0].Venue
-		if err := CreateVenue(c, tx, &venue); err != nil {
+		if err := CreateVenue(c.Request.Context(), tx, &venue); err != nil {
 			return err
 		}
 		for i := range meetings {
 			ev := &meetings[i]
 			ev.Series, ev.Venue = &se, &venue
-			if err := prepareEvent(c, tx, ev); err != nil {
+			if err := prepareEvent(c.Request.Context(), tx, ev); err != nil {
 				return err
 			}
-			if err := CreateEvent(c, tx, now, ev); err != nil {
+			if err := CreateEvent(c.Request.Context(), tx, now, ev); err != nil {
 				return err
 			}
-			if err := organisers.Audit(c, tx, now, u, se.OrganiserID, "event_create", "event", ev.ID, "series "+strconv.FormatInt(se.ID, 10)); err != nil {
+			if err := organisers.Audit(c.Request.Context(), tx, now, u, se.OrganiserID, "event_create", "event", ev.ID, "series "+strconv.FormatInt(se.ID, 10)); err != nil {
 				return err
 			}
 		}
-		return organisers.Audit(c, tx, now, u, se.OrganiserID, "series_create", "series", se.ID, strconv.Itoa(len(meetings))+" meetings")
+		return organisers.Audit(c.Request.Context(), tx, now, u, se.OrganiserID, "series_create", "series", se.ID, strconv.Itoa(len(meetings))+" meetings")
 	})
 	if err != nil {
 		a.R.Fail(c, err)
@@ -310,7 +310,7 @@ func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
 	if id == 0 {
 		return Series{}, nil, hidden(u)
 	}
-	se, err := a.Store.FindSeries(c, id)
+	se, err := a.Store.FindSeries(c.Request.Context(), id)
 	if errors.Is(err, ErrNotFound) {
 		return se, nil, hidden(u)
 	}
@@ -320,7 +320,7 @@ func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
 	if !u.CanManage(se.OrganiserID) {
 		return Series{}, nil, organisers.ErrForbidden
 	}
-	meetings, _, err := a.Store.FindEvents(c, EventFilter{SeriesID: id, Statuses: Statuses})
+	meetings, _, err := a.Store.FindEvents(c.Request.Context(), EventFilter{SeriesID: id, Statuses: Statuses})
 	return se, meetings, err
 }
 
@@ -374,7 +374,7 @@ func (a *adminHandler) showSeries(c *gin.Context) {
 
 func (a *adminHandler) renderSeries(c *gin.Context, status int, se Series, meetings []Event, form SeriesEditForm, errs FormErrors) {
 	p := SeriesPage{Series: se, Meetings: meetings, Future: futureMeetings(meetings, a.Now()), Form: form, Errors: a.labelled(c, errs)}
-	if orgs, err := a.Store.FindOrganisers(c); err == nil {
+	if orgs, err := a.Store.FindOrganisers(c.Request.Context()); err == nil {
 		if o, ok := organiserByID(orgs, se.OrganiserID); ok {
 			p.Organisation = o.Name
 		}
@@ -446,18 +446,18 @@ func (a *adminHandler) saveSeries(c *gin.Context) {
 	}
 
 	oldTitle := se.Title
-	err = a.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
 		se.Title, se.Description = form.Title, form.Description
-		if err := updateSeries(c, tx, se); err != nil {
+		if err := updateSeries(c.Request.Context(), tx, se); err != nil {
 			return err
 		}
 		if venueChanged {
-			if err := CreateVenue(c, tx, &venue); err != nil {
+			if err := CreateVenue(c.Request.Context(), tx, &venue); err != nil {
 				return err
 			}
 		}
 		for _, m := range future {
-			_, err := a.change(c, tx, now, u, m.ID, "event_update", func(ev *Event) error {
+			_, err := a.change(c.Request.Context(), tx, now, u, m.ID, "event_update", func(ev *Event) error {
 				if titleChanged && strings.HasPrefix(ev.Title, oldTitle) {
 					ev.Title = form.Title + strings.TrimPrefix(ev.Title, oldTitle)
 				}
@@ -477,7 +477,7 @@ func (a *adminHandler) saveSeries(c *gin.Context) {
 				return err
 			}
 		}
-		return organisers.Audit(c, tx, now, u, se.OrganiserID, "series_update", "series", se.ID, strconv.Itoa(len(future))+" meetings")
+		return organisers.Audit(c.Request.Context(), tx, now, u, se.OrganiserID, "series_update", "series", se.ID, strconv.Itoa(len(future))+" meetings")
 	})
 	if err != nil {
 		a.R.Fail(c, err)

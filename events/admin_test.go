@@ -269,7 +269,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		if len(ev.Agenda) != 2 || ev.Agenda[1].Title != "Samtale rundt bordene" || ev.Agenda[1].StartsAt.In(events.Oslo).Format("15:04") != "08:30" {
 			t.Errorf("agenda (blank row dropped, 08.30 read as 08:30): %+v", ev.Agenda)
 		}
-		if strings.Join(ev.Levels, ",") != "first_line,middle" || strings.Join(ev.Roles, ",") != "hr" {
+		if strings.Join(ev.Levels, ",") != "middle,first_line" || strings.Join(ev.Roles, ",") != "hr" {
 			t.Errorf("levels %v roles %v", ev.Levels, ev.Roles)
 		}
 		if n, _ := admAudit(t, a, "event_create", "event", id); n != 1 {

@@ -98,7 +98,7 @@ func (h *Handler) apiList(c *gin.Context) {
 	q := ParseListQuery(c.Request.URL.Query())
 	if q.Region != "" {
 		// as on the pages: an unknown region is a bad value, not an empty list
-		if _, err := h.Store.FindRegionBySlug(c, q.Region); errors.Is(err, ErrNotFound) {
+		if _, err := h.Store.FindRegionBySlug(c.Request.Context(), q.Region); errors.Is(err, ErrNotFound) {
 			q.Ignored = append(q.Ignored, "region")
 		} else if err != nil {
 			h.R.FailAPI(c, err)
@@ -113,7 +113,7 @@ func (h *Handler) apiList(c *gin.Context) {
 		})
 		return
 	}
-	evs, total, err := h.Store.FindEvents(c, q.Filter(h.Now()))
+	evs, total, err := h.Store.FindEvents(c.Request.Context(), q.Filter(h.Now()))
 	if err != nil {
 		h.R.FailAPI(c, err)
 		return
@@ -129,7 +129,7 @@ func (h *Handler) apiList(c *gin.Context) {
 }
 
 func (h *Handler) apiDetail(c *gin.Context) {
-	ev, err := h.Store.FindEventBySlug(c, c.Param("slug"))
+	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		h.R.FailAPI(c, notFound(err))
 		return

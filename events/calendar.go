@@ -40,7 +40,7 @@ func (h *Handler) feedAll(c *gin.Context) {
 
 func (h *Handler) feedRegion(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
-		r, err := h.Store.FindRegionBySlug(c, c.Param("slug"))
+		r, err := h.Store.FindRegionBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {
 			return "", notFound(err)
 		}
@@ -51,7 +51,7 @@ func (h *Handler) feedRegion(c *gin.Context) {
 
 func (h *Handler) feedOrganiser(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
-		o, err := h.Store.FindOrganiserBySlug(c, c.Param("slug"))
+		o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {
 			return "", notFound(err)
 		}
@@ -84,12 +84,12 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 			f.From = now.Add(-feedHistory)
 		}
 		f.Limit, f.Offset = 0, 0
-		evs, _, err := h.Store.FindEvents(c, f)
+		evs, _, err := h.Store.FindEvents(c.Request.Context(), f)
 		if err != nil {
 			h.R.Fail(c, err)
 			return
 		}
-		if err := h.Store.AttachAgendas(c, evs); err != nil {
+		if err := h.Store.AttachAgendas(c.Request.Context(), evs); err != nil {
 			h.R.Fail(c, err)
 			return
 		}
@@ -106,7 +106,7 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 
 // eventICS serves /events/{slug}.ics: one event to add to a calendar.
 func (h *Handler) eventICS(c *gin.Context) {
-	ev, err := h.Store.FindEventBySlug(c, strings.TrimSuffix(c.Param("slug"), ".ics"))
+	ev, err := h.Store.FindEventBySlug(c.Request.Context(), strings.TrimSuffix(c.Param("slug"), ".ics"))
 	if err != nil {
 		h.R.Fail(c, notFound(err))
 		return

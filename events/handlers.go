@@ -43,9 +43,12 @@ func NewHandler(d *db.DB, r *web.Renderer, baseURL string) *Handler {
 
 // Routes registers the public pages and the API.
 func (h *Handler) Routes(r gin.IRouter) {
-	r.GET("/", h.cached(h.list))
-	r.GET("/regions/:slug", h.cached(h.region))
-	r.GET("/organisers/:slug", h.cached(h.organiser))
+	for path, page := range map[string]func(c *gin.Context) (int, []byte, error){
+		"/": h.list, "/regions/:slug": h.region, "/organisers/:slug": h.organiser,
+	} {
+		r.GET(path, h.cached(page))
+		r.HEAD(path, h.cached(page))
+	}
 	detail := h.cached(h.detail)
 	eventPage := func(c *gin.Context) {
 		// /events/{slug}.ics shares the route with the page
@@ -109,7 +112,7 @@ func (h *Handler) list(c *gin.Context) (int, []byte, error) {
 }
 
 func (h *Handler) region(c *gin.Context) (int, []byte, error) {
-	r, err := h.Store.FindRegionBySlug(c, c.Param("slug"))
+	r, err := h.Store.FindRegionBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		return 0, nil, notFound(err)
 	}
@@ -117,7 +120,7 @@ func (h *Handler) region(c *gin.Context) (int, []byte, error) {
 }
 
 func (h *Handler) organiser(c *gin.Context) (int, []byte, error) {
-	o, err := h.Store.FindOrganiserBySlug(c, c.Param("slug"))
+	o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		return 0, nil, notFound(err)
 	}
@@ -132,7 +135,7 @@ func (h *Handler) renderList(c *gin.Context, lp ListPage) (int, []byte, error) {
 	if lp.Organiser != nil {
 		q.Organiser = lp.Organiser.Slug
 	}
-	regions, err := h.Store.FindRegions(c)
+	regions, err := h.Store.FindRegions(c.Request.Context())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -140,7 +143,7 @@ func (h *Handler) renderList(c *gin.Context, lp ListPage) (int, []byte, error) {
 		q.Ignored = append(q.Ignored, "region")
 		q.Region = ""
 	}
-	evs, total, err := h.Store.FindEvents(c, q.Filter(h.Now()))
+	evs, total, err := h.Store.FindEvents(c.Request.Context(), q.Filter(h.Now()))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -241,7 +244,7 @@ type DetailPage struct {
 }
 
 func (h *Handler) detail(c *gin.Context) (int, []byte, error) {
-	ev, err := h.Store.FindEventBySlug(c, c.Param("slug"))
+	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		return 0, nil, notFound(err)
 	}
@@ -263,8 +266,9 @@ func (h *Handler) RenderDetail(c *gin.Context, ev Event, form any) ([]byte, erro
 		dp.MapURL = mapURL(ev.Venue)
 	}
 	if !ev.Cancelled() {
-		dp.GoogleURL = GoogleCalendarURL(ev, h.BaseURL)
-		dp.OutlookURL = OutlookCalendarURL(ev, h.BaseURL)
+		public := withoutOnlineLinks([]Event{ev})[0]
+		dp.GoogleURL = GoogleCalendarURL(public, h.BaseURL)
+		dp.OutlookURL = OutlookCalendarURL(public, h.BaseURL)
 	}
 	p := h.R.NewPage(c, ev.Title, dp)
 	p.Now = now

@@ -264,7 +264,9 @@ func (s *Store) attachTargets(ctx context.Context, evs []Event) error {
 		query string
 		add   func(e *Event, v string)
 	}{
-		{"SELECT event_id, level FROM event_levels WHERE event_id IN " + in + " ORDER BY event_id, level",
+		// levels in the hierarchy's order, top first
+		{"SELECT event_id, level FROM event_levels WHERE event_id IN " + in +
+			" ORDER BY event_id, CASE level WHEN 'top' THEN 1 WHEN 'middle' THEN 2 ELSE 3 END",
 			func(e *Event, v string) { e.Levels = append(e.Levels, v) }},
 		{"SELECT event_id, role FROM event_roles WHERE event_id IN " + in + " ORDER BY event_id, role",
 			func(e *Event, v string) { e.Roles = append(e.Roles, v) }},

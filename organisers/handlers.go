@@ -79,7 +79,7 @@ func (h *Handler) login(c *gin.Context) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
-	u, err := h.Store.Authenticate(c, email, c.PostForm("password"))
+	u, err := h.Store.Authenticate(c.Request.Context(), email, c.PostForm("password"))
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			h.R.Fail(c, err)
@@ -91,7 +91,7 @@ func (h *Handler) login(c *gin.Context) {
 		h.R.Render(c, http.StatusUnauthorized, "admin_login", p)
 		return
 	}
-	token, err := h.Store.CreateSession(c, u.ID)
+	token, err := h.Store.CreateSession(c.Request.Context(), u.ID)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -117,7 +117,7 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func (h *Handler) logout(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil {
-		if err := h.Store.DeleteSession(c, token); err != nil {
+		if err := h.Store.DeleteSession(c.Request.Context(), token); err != nil {
 			c.Error(err)
 		}
 	}
@@ -153,11 +153,11 @@ func (h *Handler) resetRequest(c *gin.Context) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
-	u, err := h.Store.FindUserByEmail(c, email)
+	u, err := h.Store.FindUserByEmail(c.Request.Context(), email)
 	if err == nil {
-		err = h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
+		err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
 			token, hash := newToken()
-			if _, err := tx.ExecContext(c, `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(c.Request.Context(), `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 				hash, u.ID, now, now.Add(ResetLifetime)); err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ func (h *Handler) resetRequest(c *gin.Context) {
 			if err != nil {
 				return err
 			}
-			_, err = mailer.Enqueue(c, tx, now, mailer.Message{Kind: "password_reset", To: u.Email, ToName: u.Name,
+			_, err = mailer.Enqueue(c.Request.Context(), tx, now, mailer.Message{Kind: "password_reset", To: u.Email, ToName: u.Name,
 				Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML})
 			return err
 		})
@@ -191,7 +191,7 @@ func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
 }
 
 func (h *Handler) resetForm(c *gin.Context) {
-	if _, err := h.resetUser(c, c.Param("token")); err != nil {
+	if _, err := h.resetUser(c.Request.Context(), c.Param("token")); err != nil {
 		h.R.Fail(c, err)
 		return
 	}
@@ -203,7 +203,7 @@ func (h *Handler) resetForm(c *gin.Context) {
 
 func (h *Handler) reset(c *gin.Context) {
 	token := c.Param("token")
-	userID, err := h.resetUser(c, token)
+	userID, err := h.resetUser(c.Request.Context(), token)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -215,14 +215,14 @@ func (h *Handler) reset(c *gin.Context) {
 		h.R.Render(c, http.StatusUnprocessableEntity, "admin_reset", p)
 		return
 	}
-	err = h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		if _, err := tx.ExecContext(c, `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, hashToken(token)); err != nil {
+	err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		if _, err := tx.ExecContext(c.Request.Context(), `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, hashToken(token)); err != nil {
 			return err
 		}
-		if err := h.Store.SetPassword(c, tx, userID, password); err != nil {
+		if err := h.Store.SetPassword(c.Request.Context(), tx, userID, password); err != nil {
 			return err
 		}
-		return Audit(c, tx, now, &User{ID: userID}, 0, "password_reset", "user", userID, "")
+		return Audit(c.Request.Context(), tx, now, &User{ID: userID}, 0, "password_reset", "user", userID, "")
 	})
 	if err != nil {
 		h.R.Fail(c, err)
@@ -251,12 +251,12 @@ func (h *Handler) users(c *gin.Context) {
 }
 
 func (h *Handler) renderUsers(c *gin.Context, status int, form UserForm, msg string) {
-	us, err := h.Store.FindUsers(c, 0)
+	us, err := h.Store.FindUsers(c.Request.Context(), 0)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
 	}
-	orgs, err := h.Organisations(c)
+	orgs, err := h.Organisations(c.Request.Context())
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -276,11 +276,11 @@ func (h *Handler) createUser(c *gin.Context) {
 		form.OrganiserID = 0
 	}
 	u := User{Email: form.Email, Name: form.Name, Role: form.Role, OrganiserID: form.OrganiserID}
-	err := h.Store.DB.Tx(c, func(tx *sql.Tx, now time.Time) error {
-		if err := h.Store.CreateUser(c, tx, now, &u, password); err != nil {
+	err := h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
+		if err := h.Store.CreateUser(c.Request.Context(), tx, now, &u, password); err != nil {
 			return err
 		}
-		return Audit(c, tx, now, CurrentUser(c), u.OrganiserID, "user_create", "user", u.ID, u.Role)
+		return Audit(c.Request.Context(), tx, now, CurrentUser(c), u.OrganiserID, "user_create", "user", u.ID, u.Role)
 	})
 	if err != nil {
 		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.exists"))
@@ -299,7 +299,7 @@ func (h *Handler) audit(c *gin.Context) {
 	if u.IsAdmin() {
 		org = 0
 	}
-	entries, err := h.Store.FindAudit(c, org, 200)
+	entries, err := h.Store.FindAudit(c.Request.Context(), org, 200)
 	if err != nil {
 		h.R.Fail(c, err)
 		return

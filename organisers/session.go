@@ -57,7 +57,7 @@ const userKey = "organisers.user"
 // when it names a live session, puts the User on the request.
 func (h *Handler) Authenticate(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil && token != "" {
-		u, err := h.Store.UserBySession(c, token)
+		u, err := h.Store.UserBySession(c.Request.Context(), token)
 		switch {
 		case err == nil:
 			c.Set(userKey, &u)

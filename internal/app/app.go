@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/metrics"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/registration"
@@ -61,6 +63,9 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	a.Mailer = mailer.NewWorker(d, cfg.Mail(), logger)
 	a.Mailer.PollInterval = 5 * time.Second
 	a.jobs = append(a.jobs, a.Mailer.Run)
+	// Wake the mail worker after every commit: a change that queued mail is
+	// then sent at once. An idle worker's look for due mail is one read.
+	d.OnCommit(a.Mailer.Wake)
 	if cfg.Demo == "auto" {
 		if err := a.loadDemo(ctx); err != nil {
 			d.Close()
@@ -124,7 +129,25 @@ func (a *App) routes() (*gin.Engine, error) {
 	}
 	clientIP, _ := web.ParseTrustedProxies(a.Config.TrustedProxies)
 
+	// Registrants hear of every change by email, queued in the transaction
+	// of the change; organisers' changes to events reach them the same way.
+	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL}
+	a.Registrations.Notify = func(ctx context.Context, tx *sql.Tx, now time.Time, n registration.Notice) error {
+		if err := mail.Notify(ctx, tx, now, n); err != nil {
+			return err
+		}
+		// counted before the commit: a rolled-back change (rare) counts too
+		a.Metrics.CountNotice(n.Kind)
+		return nil
+	}
+	reminderLead := time.Duration(a.Config.ReminderHours) * time.Hour
+	a.jobs = append(a.jobs, a.every("reminders", 10*time.Minute, func(ctx context.Context) error {
+		_, err := a.Registrations.QueueReminders(ctx, mail, reminderLead)
+		return err
+	}))
+
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
+	ev.OnChange = a.Registrations.EventChanged(mail)
 	ev.Routes(r)
 	registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP).Routes(r)
 
@@ -147,11 +170,20 @@ func (a *App) routes() (*gin.Engine, error) {
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
 	ev.AdminRoutes(admin, accounts)
+
+	// Introductions after an event: the organiser's follow-up pages, the
+	// links in its emails, and the hourly "did you meet?" reminders.
+	followup := introductions.NewFollowup(a.DB, emails, cat, a.Config.BaseURL)
+	followup.MatchingRuns = a.Metrics.MatchingRuns
+	intro := introductions.NewHandler(followup, rnd, cookies)
+	intro.Routes(r)
+	intro.AdminRoutes(admin, accounts)
+	a.jobs = append(a.jobs, a.every("introductions", time.Hour, intro.Hourly))
 	return r, nil
 }
 
 func (a *App) healthz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.DB.Ping(ctx); err != nil {
 		c.Error(err)

@@ -104,11 +104,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 // Validate checks the settings and says what is wrong in one line.
 func (c *Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	_, port, err := net.SplitHostPort(c.Addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
 		return fmt.Errorf("MOTEPLASS_ADDR must be host:port such as :8080, not %q", c.Addr)
 	}
 	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("MOTEPLASS_BASE_URL must be an http(s) URL with no path, such as https://moteplass.example.no, not %q", c.BaseURL)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")

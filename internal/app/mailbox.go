@@ -37,7 +37,7 @@ type MailboxPage struct {
 }
 
 func (m *Mailbox) list(c *gin.Context) {
-	msgs, err := mailer.List(c, m.DB.Read(), 200, 0)
+	msgs, err := mailer.List(c.Request.Context(), m.DB.Read(), 200, 0)
 	if err != nil {
 		m.R.Fail(c, err)
 		return
@@ -53,7 +53,7 @@ func (m *Mailbox) find(c *gin.Context) (mailer.Stored, bool) {
 		m.R.Fail(c, web.ErrNotFound)
 		return mailer.Stored{}, false
 	}
-	s, err := mailer.Get(c, m.DB.Read(), id)
+	s, err := mailer.Get(c.Request.Context(), m.DB.Read(), id)
 	if errors.Is(err, mailer.ErrNotFound) {
 		err = web.ErrNotFound
 	}
@@ -92,7 +92,7 @@ func (m *Mailbox) raw(c *gin.Context) {
 	if !ok {
 		return
 	}
-	b, err := mailer.Raw(c, m.DB.Read(), m.Cfg, s.ID)
+	b, err := mailer.Raw(c.Request.Context(), m.DB.Read(), m.Cfg, s.ID)
 	if err != nil {
 		m.R.Fail(c, err)
 		return

@@ -46,6 +46,9 @@ type DB struct {
 
 	// onCommit runs after every committed Tx (set once, before use).
 	onCommit []func()
+
+	// gate admits writers one at a time in arrival order (see Tx).
+	gate chan struct{}
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -86,7 +89,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: w, Now: time.Now}
+	d := &DB{write: w, Now: time.Now, gate: make(chan struct{}, 1)}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -126,7 +129,18 @@ func (d *DB) Generation() uint64 { return d.generation.Load() }
 
 // Tx runs fn in a write transaction and commits it when fn returns nil.
 // now is fixed once, at the start, in UTC.
+//
+// Writers are admitted first come, first served: database/sql hands its one
+// writer connection to a random waiter, so under a rush some writers would
+// wait many turns; goroutines blocked on a channel send are woken in order,
+// which keeps every writer's wait close to the average. Waiting ends with ctx.
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	select {
+	case d.gate <- struct{}{}:
+		defer func() { <-d.gate }()
+	case <-ctx.Done():
+		return fmt.Errorf("db: waiting to write: %w", ctx.Err())
+	}
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", Classify(err))
@@ -200,11 +214,23 @@ func (d *DB) EraseTraces(ctx context.Context) error {
 }
 
 // Backup writes a consistent copy of the database to path, which must not
-// exist. It runs beside a serving app: VACUUM INTO reads one snapshot, and
-// in WAL mode writers carry on meanwhile. The copy is compact and has no
-// free pages, so erased data is not carried into backups.
+// exist. It runs beside a serving app on a connection of its own: VACUUM
+// INTO reads one snapshot, and in WAL mode writers carry on meanwhile. The
+// copy is compact and has no free pages, so erased data is not carried into
+// backups.
 func (d *DB) Backup(ctx context.Context, path string) error {
-	if _, err := d.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	conn, err := d.read.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	defer conn.Close()
+	// the read pool's connections are query_only; VACUUM INTO writes only
+	// the new file, but SQLite still asks for the flag to be off
+	if _, err := conn.ExecContext(ctx, `PRAGMA query_only = 0`); err != nil {
+		return fmt.Errorf("db: backup: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA query_only = 1`)
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("db: backup to %s: %w", path, err)
 	}
 	return nil

@@ -60,6 +60,17 @@ func New(db *sql.DB) *Metrics {
 	return m
 }
 
+// CountNotice counts what a registrant is told: a sign-up (confirmed or
+// waiting) or a promotion from the waiting list.
+func (m *Metrics) CountNotice(kind string) {
+	switch kind {
+	case "confirmed", "waiting":
+		m.Signups.WithLabelValues(kind).Inc()
+	case "promoted":
+		m.Promotions.Inc()
+	}
+}
+
 // Middleware counts and times every request by its route pattern (never
 // the path: manage links carry secrets).
 func (m *Metrics) Middleware(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -127,6 +128,38 @@ func PickLanguage(explicit, cookie, acceptLanguage string) string {
 		}
 	}
 	return "nb"
+}
+
+// acceptLanguages remembers what each Accept-Language header chose, as
+// PickLanguage would: browsers send few distinct values, and parsing one
+// cost more than the rest of serving a cached page. It holds at most max
+// headers of up to 200 bytes, and starts over when full.
+type acceptLanguages struct {
+	mu  sync.RWMutex
+	max int
+	m   map[string]string
+}
+
+func (a *acceptLanguages) pick(header string) string {
+	if header == "" {
+		return "nb"
+	}
+	a.mu.RLock()
+	lang, ok := a.m[header]
+	a.mu.RUnlock()
+	if ok {
+		return lang
+	}
+	lang = PickLanguage("", "", header)
+	if len(header) <= 200 {
+		a.mu.Lock()
+		if len(a.m) >= a.max {
+			clear(a.m)
+		}
+		a.m[header] = lang
+		a.mu.Unlock()
+	}
+	return lang
 }
 
 // normaliseLang maps the ways people write Norwegian and English to our two codes.

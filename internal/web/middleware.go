@@ -42,10 +42,17 @@ func (ck Cookies) set(c *gin.Context, name, value string, maxAge int, httpOnly b
 // Language picks the page language (?lang=, cookie, Accept-Language) and
 // remembers an explicit choice in a cookie for a year.
 func Language(ck Cookies) gin.HandlerFunc {
+	accept := &acceptLanguages{max: 512, m: map[string]string{}}
 	return func(c *gin.Context) {
 		explicit := c.Query("lang")
 		cookie, _ := c.Cookie(langCookie)
-		lang := PickLanguage(explicit, cookie, c.GetHeader("Accept-Language"))
+		lang := normaliseLang(explicit)
+		if lang == "" {
+			lang = normaliseLang(cookie)
+		}
+		if lang == "" {
+			lang = accept.pick(c.GetHeader("Accept-Language"))
+		}
 		if normaliseLang(explicit) != "" && explicit != cookie {
 			ck.set(c, langCookie, lang, 365*24*3600, false)
 		}

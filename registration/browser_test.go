@@ -1,0 +1,219 @@
+package registration_test
+
+// A person on a phone: headless Chromium (driven with chromedp) opens an
+// event page at 390×844, fills in the form with a name with æ, ø and å,
+// signs up, opens the manage link, cancels (with the confirmation step) and
+// sees the seat come back. Skipped without Chromium, unless CI is set.
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/app"
+)
+
+// chromium finds the browser, or skips (fails on CI).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (CI installs it: see .ci/run)")
+	}
+	t.Skip("chromium is not installed")
+	return ""
+}
+
+// serve starts the app on 127.0.0.1:0 and returns its base URL.
+func serve(t *testing.T, a *app.App) string {
+	t.Helper()
+	if err := a.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + a.Addr()
+}
+
+// screenshot saves the whole page as the phone shows it, in the temporary
+// folder, for a person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(os.TempDir(), name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func seatsLeft(t *testing.T, base, slug string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/events/" + slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ev events.APIEvent
+	if err := json.NewDecoder(resp.Body).Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev.SeatsLeft
+}
+
+func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
+	exe := chromium(t)
+	a := newApp(t)
+	ev := createEvent(t, a, capacity(5))
+	base := serve(t, a)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,InterestFeedContentSuggestions"),
+		chromedp.Flag("lang", "nb-NO"),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	// the first call starts the browser and must not carry a timeout
+	if err := chromedp.Do(browser, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
+	defer cancel()
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	eval := func(js string) []string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
+		if err != nil {
+			t.Fatalf("evaluate: %v", err)
+		}
+		return v
+	}
+
+	page := base + "/events/" + ev.Slug + "?lang=nb"
+	do("open the event page on a phone", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#reg-name")))
+	// every field has a label, every choice and button is a large touch
+	// target, and nothing is wider than the phone
+	unlabelled := eval(`[...document.querySelectorAll('form.registration-form input:not([type=hidden]), form.registration-form textarea')]
+		.filter(e => e.labels.length === 0).map(e => e.name)`)
+	small := eval(`[...document.querySelectorAll('.choice-item, .check, form.registration-form button, form.registration-form input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([tabindex="-1"])')]
+		.filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))`)
+	wide := eval(`document.documentElement.scrollWidth > window.innerWidth ? [String(document.documentElement.scrollWidth)] : []`)
+	if len(unlabelled) > 0 || len(small) > 0 || len(wide) > 0 {
+		t.Errorf("unlabelled %v; touch targets under 44px %v; page wider than the phone %v", unlabelled, small, wide)
+	}
+	if n := seatsLeft(t, base, ev.Slug); n != 5 {
+		t.Fatalf("%d seats left before", n)
+	}
+
+	// sending the empty form shows what to fix, at the form, without script
+	do("send the empty form", chromedp.Click(chromedp.CSS("form.registration-form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
+	links := eval(`[...document.querySelectorAll('.error-summary a')].map(a => a.getAttribute('href'))`)
+	invalid := eval(`[...document.querySelectorAll('[aria-invalid=true]')].map(e => e.id)`)
+	if strings.Join(links, " ") != "#reg-name #reg-email #reg-organisation #reg-role #reg-level-top #reg-sector-state #reg-region" || len(invalid) < 7 {
+		t.Errorf("error summary links %v, invalid fields %v", links, invalid)
+	}
+	screenshot(t, ctx, "moteplass-registration-phone-errors.png")
+
+	name := "Åse Øvrebø-Dæhlie"
+	do("fill in the form",
+		chromedp.SendKeys(chromedp.CSS("#reg-name"), name),
+		chromedp.SendKeys(chromedp.CSS("#reg-email"), "ase.ovrebo@vegvesen.example.no"),
+		chromedp.SendKeys(chromedp.CSS("#reg-organisation"), "Statens vegvesen"),
+		chromedp.SendKeys(chromedp.CSS("#reg-role"), "Seksjonssjef"),
+		chromedp.Click(chromedp.CSS("#reg-level-middle")),
+		chromedp.Click(chromedp.CSS("#reg-sector-state")),
+		chromedp.SendKeys(chromedp.CSS("#reg-region"), "Bergen"),
+		chromedp.SendKeys(chromedp.CSS("#reg-phone"), "912 34 567"),
+		chromedp.SendKeys(chromedp.CSS("#reg-topics"), "Psykologisk trygghet i ledergruppen"),
+		chromedp.Click(chromedp.CSS("#reg-intro_consent")),
+	)
+	if typed, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#reg-name"))); err != nil || typed != name {
+		t.Errorf("the name field holds %q (%v)", typed, err)
+	}
+	screenshot(t, ctx, "moteplass-registration-phone.png")
+
+	do("sign up", chromedp.Click(chromedp.CSS("form.registration-form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".status-line")))
+	status, flash := text(".status-line"), text(".flash")
+	screenshot(t, ctx, "moteplass-registration-phone-manage.png")
+	manageURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(status, "Du har plass.") || !strings.Contains(flash, "Du er påmeldt!") || !strings.Contains(manageURL, "/r/") {
+		t.Fatalf("after signing up: %q, %q at %s (%v)", status, flash, manageURL, err)
+	}
+	if n := seatsLeft(t, base, ev.Slug); n != 4 {
+		t.Fatalf("%d seats left after signing up", n)
+	}
+	if r := byEmail(t, a, ev.ID, "ase.ovrebo@vegvesen.example.no"); r.Name != name || !r.IntroConsent || r.Level != "middle" {
+		t.Errorf("stored %+v", r)
+	}
+
+	do("open the manage link and ask to cancel",
+		chromedp.Navigate(manageURL),
+		chromedp.WaitVisible(chromedp.CSS(`a[href$="/cancel"]`)),
+		chromedp.Click(chromedp.CSS(`a[href$="/cancel"]`)),
+		chromedp.WaitVisible(chromedp.CSS("button.danger")),
+	)
+	if q := text("h1"); q != "Vil du melde deg av?" {
+		t.Fatalf("the confirmation step asks %q", q)
+	}
+	if n := seatsLeft(t, base, ev.Slug); n != 4 {
+		t.Fatal("the confirmation page cancelled already")
+	}
+	do("confirm", chromedp.Click(chromedp.CSS("button.danger")), chromedp.WaitVisible(chromedp.CSS(".status-line")))
+	if s := text(".status-line"); !strings.Contains(s, "Denne påmeldingen er meldt av.") {
+		t.Fatalf("after cancelling: %q", s)
+	}
+	do("the seat is back on the event page", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#reg-name")))
+	if body := text("main"); !strings.Contains(body, "5 av 5 plasser er ledige.") {
+		t.Errorf("the event page does not show the seat back: %.600s", body)
+	}
+	if n := seatsLeft(t, base, ev.Slug); n != 5 {
+		t.Errorf("%d seats left after cancelling", n)
+	}
+}

@@ -1,0 +1,364 @@
+package registration
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
+)
+
+// Handler serves the sign-up form's POST and the manage pages.
+//
+// Database calls take c.Request.Context(), never the *gin.Context itself:
+// gin reuses a Context for the next request once the handler returns, while
+// database/sql may still be watching the context it was given.
+type Handler struct {
+	Service  *Service
+	Events   *events.Handler // renders the event page with the form state
+	R        *web.Renderer
+	Cookies  web.Cookies
+	Limiter  *web.Limiter // sign-ups and link requests per client address
+	ClientIP web.ClientIP
+	// Timeout bounds how long a sign-up waits for the database; past it the
+	// person gets "try again" (503) and nothing is stored.
+	Timeout time.Duration
+}
+
+// NewHandler wires the registration pages.
+func NewHandler(s *Service, ev *events.Handler, r *web.Renderer, ck web.Cookies, lim *web.Limiter, ip web.ClientIP) *Handler {
+	return &Handler{Service: s, Events: ev, R: r, Cookies: ck, Limiter: lim, ClientIP: ip, Timeout: 5 * time.Second}
+}
+
+// Routes registers the sign-up and the manage link pages.
+func (h *Handler) Routes(r gin.IRouter) {
+	r.POST("/events/:slug/registrations", h.signUp)
+	r.GET("/events/:slug/registered", h.received)
+
+	m := r.Group("/r", private)
+	m.GET("", h.lostForm)
+	m.POST("", h.lost)
+	m.GET("/:token", h.manage)
+	m.POST("/:token", h.update)
+	m.GET("/:token/cancel", h.cancelForm)
+	m.POST("/:token/cancel", h.cancel)
+}
+
+// private marks pages that carry a manage token in their URL or personal
+// data in their body: never sent on as a Referer, never stored by a cache,
+// never indexed.
+func private(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+	c.Next()
+}
+
+func (h *Handler) now() time.Time { return h.Service.DB.Now().UTC() }
+
+// fail answers with the page for err: the service's errors become safe
+// messages; a busy or slow database becomes "try again" (503).
+func (h *Handler) fail(c *gin.Context, err error) {
+	var refused *RefusedError
+	switch {
+	case errors.As(err, &refused):
+		err = &web.Error{Status: http.StatusConflict, Key: "error.registration." + string(refused.State)}
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenUnknown):
+		err = web.ErrNotFound
+	case errors.Is(err, ErrTooLate):
+		err = &web.Error{Status: http.StatusConflict, Key: "error.registration.too_late"}
+	case errors.Is(err, ErrCancelled):
+		err = &web.Error{Status: http.StatusConflict, Key: "error.registration.already_cancelled"}
+	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		c.Header("Retry-After", "5")
+		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "error.busy", Err: err}
+	}
+	h.R.Fail(c, err)
+}
+
+// allow applies the per-address limit; it answers 429 itself when spent.
+func (h *Handler) allow(c *gin.Context) bool {
+	if h.Limiter.Allow(h.ClientIP.Of(c)) {
+		return true
+	}
+	c.Header("Retry-After", "60")
+	h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
+	return false
+}
+
+// signUp is POST /events/{slug}/registrations: parse, validate, register,
+// then Post/Redirect/Get to the manage page, which shows the status.
+func (h *Handler) signUp(c *gin.Context) {
+	if !h.allow(c) {
+		return
+	}
+	slug := c.Param("slug")
+	eventID, err := EventIDBySlug(c.Request.Context(), h.Service.DB.Read(), slug)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if c.PostForm(FieldHoneypot) != "" {
+		// A bot: answer as if it worked, store nothing.
+		h.redirect(c, "/events/"+slug+"/registered", "flash.registration.received")
+		return
+	}
+	f := ParseForm(c.Request.PostForm)
+	d, ok := f.Validate(true)
+	if !ok {
+		h.renderForm(c, slug, f)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), h.Timeout)
+	defer cancel()
+	res, err := h.Service.Register(ctx, eventID, Input{
+		Details: d, InviteCode: f.Values[FieldInviteCode], Lang: web.Lang(c),
+		ConsentWording: h.R.T(c, IntroConsentKey),
+	})
+	switch {
+	case errors.Is(err, ErrInviteCode):
+		h.renderForm(c, slug, f)
+	case err != nil:
+		h.fail(c, err)
+	case res.Duplicate:
+		// Nothing is created and nothing about the registration is shown:
+		// the link goes to the address, not to whoever typed it.
+		h.redirect(c, "/events/"+slug+"/registered", "flash.registration.duplicate")
+	case res.Registration.Waiting():
+		h.redirect(c, "/r/"+res.Token, "flash.registration.waiting")
+	default:
+		h.redirect(c, "/r/"+res.Token, "flash.registration.confirmed")
+	}
+}
+
+func (h *Handler) redirect(c *gin.Context, to, flash string) {
+	web.SetFlash(c, h.Cookies, flash)
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// renderForm shows the event page again with the form as typed and a
+// message per field (422). If the event meanwhile stopped taking
+// registrations, that is the answer instead.
+func (h *Handler) renderForm(c *gin.Context, slug string, f *Form) {
+	ev, err := h.Events.Store.FindEventBySlug(c.Request.Context(), slug)
+	if err != nil {
+		h.fail(c, notFound(err))
+		return
+	}
+	if err := CheckOpen(ev, h.now()); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if ev.InvitationOnly && !InviteCodeMatches(ev.InviteCode, f.Values[FieldInviteCode]) {
+		if f.Values[FieldInviteCode] == "" {
+			f.Fail(FieldInviteCode, "invite_code_missing", 0)
+		} else {
+			f.Fail(FieldInviteCode, "invite_code_wrong", 0)
+		}
+	}
+	body, err := h.Events.RenderDetail(c, ev, f)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	web.WriteHTML(c, http.StatusUnprocessableEntity, body)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, events.ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// ReceivedPage is the "check your email" page after a sign-up that did not
+// lead to a manage page (a second sign-up with the same address).
+type ReceivedPage struct {
+	Event events.Event
+}
+
+func (h *Handler) received(c *gin.Context) {
+	ev, err := h.Events.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		h.fail(c, notFound(err))
+		return
+	}
+	p := h.R.NewPage(c, h.R.T(c, "registration.received.title"), ReceivedPage{Event: ev})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusOK, "registration_received", p)
+}
+
+// ManagePage is the data of /r/{token}: the registration, its event, and
+// the form to change the details.
+type ManagePage struct {
+	Registration Registration
+	Event        events.Event
+	Form         *Form
+	Action       string // the manage page's own URL, for its forms
+	CancelURL    string
+	ICSPath      string
+	CanEdit      bool
+	CanCancel    bool
+	CanSignUp    bool // cancelled, and the event takes registrations
+}
+
+func (h *Handler) manage(c *gin.Context) {
+	r, ev, ok := h.lookup(c)
+	if !ok {
+		return
+	}
+	h.renderManage(c, http.StatusOK, r, ev, FormFor(r))
+}
+
+func (h *Handler) renderManage(c *gin.Context, status int, r Registration, ev events.Event, f *Form) {
+	now := h.now()
+	token := c.Param("token")
+	mp := ManagePage{
+		Registration: r, Event: ev, Form: f,
+		Action: "/r/" + token, CancelURL: "/r/" + token + "/cancel", ICSPath: "/events/" + ev.Slug + ".ics",
+		CanEdit:   !r.Cancelled(),
+		CanCancel: !r.Cancelled() && !ev.Started(now),
+		CanSignUp: r.Cancelled() && ev.RegistrationStateAt(now) == events.RegistrationOpen,
+	}
+	p := h.R.NewPage(c, h.R.T(c, "manage.title"), mp)
+	p.Meta.NoIndex = true
+	p.Now = now
+	h.R.Render(c, status, "manage", p)
+}
+
+// lookup opens the manage link of the request, answering 404 or 410 itself.
+func (h *Handler) lookup(c *gin.Context) (Registration, events.Event, bool) {
+	r, ev, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
+	if errors.Is(err, ErrTokenExpired) {
+		h.expired(c, ev)
+		return r, ev, false
+	}
+	if err != nil {
+		h.fail(c, err)
+		return r, ev, false
+	}
+	return r, ev, true
+}
+
+// ExpiredPage explains an expired manage link and how to get a new one.
+type ExpiredPage struct {
+	Event events.Event
+}
+
+func (h *Handler) expired(c *gin.Context, ev events.Event) {
+	p := h.R.NewPage(c, h.R.T(c, "manage.expired.title"), ExpiredPage{Event: ev})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusGone, "manage_expired", p)
+}
+
+// update is POST /r/{token}: new details or a new answer on introductions.
+func (h *Handler) update(c *gin.Context) {
+	r, ev, ok := h.lookup(c)
+	if !ok {
+		return
+	}
+	f := ParseForm(c.Request.PostForm)
+	f.Values[FieldEmail] = r.Email
+	d, valid := f.Validate(false)
+	if !valid {
+		h.renderManage(c, http.StatusUnprocessableEntity, r, ev, f)
+		return
+	}
+	if _, err := h.Service.Update(c.Request.Context(), r.ID, d, web.Lang(c), h.R.T(c, IntroConsentKey)); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.updated")
+}
+
+// CancelPage asks "are you sure?" before cancelling.
+type CancelPage struct {
+	Registration Registration
+	Event        events.Event
+	Action       string
+	Back         string
+}
+
+func (h *Handler) cancelForm(c *gin.Context) {
+	r, ev, ok := h.lookup(c)
+	if !ok {
+		return
+	}
+	token := c.Param("token")
+	if r.Cancelled() {
+		c.Redirect(http.StatusSeeOther, "/r/"+token)
+		return
+	}
+	if ev.Started(h.now()) {
+		h.fail(c, ErrTooLate)
+		return
+	}
+	p := h.R.NewPage(c, h.R.T(c, "manage.cancel.title"), CancelPage{
+		Registration: r, Event: ev, Action: "/r/" + token + "/cancel", Back: "/r/" + token,
+	})
+	p.Meta.NoIndex = true
+	h.R.Render(c, http.StatusOK, "manage_cancel", p)
+}
+
+func (h *Handler) cancel(c *gin.Context) {
+	r, _, ok := h.lookup(c)
+	if !ok {
+		return
+	}
+	if _, _, err := h.Service.Cancel(c.Request.Context(), r.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.cancelled")
+}
+
+// LostPage is the "send me my link" form.
+type LostPage struct {
+	Form *Form
+}
+
+func (h *Handler) lostForm(c *gin.Context) {
+	h.renderLost(c, http.StatusOK, nil)
+}
+
+func (h *Handler) renderLost(c *gin.Context, status int, f *Form) {
+	p := h.R.NewPage(c, h.R.T(c, "manage.lost.title"), LostPage{Form: f})
+	p.Meta.NoIndex = true
+	h.R.Render(c, status, "manage_lost", p)
+}
+
+// lost is POST /r: email fresh manage links for an address's registrations.
+// The answer is the same whether or not there are any.
+func (h *Handler) lost(c *gin.Context) {
+	if !h.allow(c) {
+		return
+	}
+	if c.PostForm(FieldHoneypot) != "" {
+		h.redirect(c, "/r", "flash.registration.links_sent")
+		return
+	}
+	f := ParseForm(c.Request.PostForm)
+	addr, _, err := ParseEmail(f.Values[FieldEmail])
+	if err != nil {
+		if f.Values[FieldEmail] == "" {
+			f.Fail(FieldEmail, "email_required", 0)
+		} else {
+			f.Fail(FieldEmail, "email_invalid", 0)
+		}
+		h.renderLost(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), h.Timeout)
+	defer cancel()
+	if _, err := h.Service.ResendLinks(ctx, addr); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.redirect(c, "/r", "flash.registration.links_sent")
+}

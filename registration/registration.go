@@ -1,0 +1,123 @@
+// Package registration is signing up for an event: the form and its rules,
+// the capacity check and the waiting list with automatic promotion, the
+// manage link (/r/{token}) where a person changes or cancels without an
+// account, and the seam (Notify) through which the emails go out.
+//
+// Every change is one database transaction (internal/db: a single writer,
+// BEGIN IMMEDIATE), so the capacity check and the insert cannot interleave
+// with another sign-up: there are never more confirmed places than seats.
+package registration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/moteplass/moteplass/events"
+)
+
+// The statuses of a registration.
+const (
+	StatusConfirmed = "confirmed"
+	StatusWaiting   = "waiting"
+	StatusCancelled = "cancelled"
+)
+
+// Leader levels and sectors a person chooses from (stored as is; the
+// introductions package reads the same values).
+var (
+	Levels  = []string{"top", "middle", "first_line", "other"}
+	Sectors = []string{"state", "municipal", "private", "other"}
+)
+
+// IntroConsentVersion names the wording next to the introductions checkbox.
+// The text is the catalogue entry "consent.<version>" in the person's
+// language; a new wording gets a new version (and a new catalogue key).
+const IntroConsentVersion = "intro-v1"
+
+// IntroConsentKey is the catalogue key of the wording shown now.
+const IntroConsentKey = "consent." + IntroConsentVersion
+
+// Details are what a person tells about themselves.
+type Details struct {
+	Name          string
+	Email         string // as typed (trimmed)
+	Organisation  string
+	Role          string // job title or function, free text
+	Level         string // top, middle, first_line, other
+	Sector        string // state, municipal, private, other
+	Region        string // where the person works
+	Phone         string
+	Dietary       string
+	Accessibility string
+	Topics        string // what they would like on the agenda
+	IntroConsent  bool
+}
+
+// Registration is one person's sign-up for one event.
+type Registration struct {
+	ID        int64
+	EventID   int64
+	Status    string
+	EmailNorm string
+	Lang      string
+	Details
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	QueuedAt    time.Time
+	CancelledAt time.Time // zero unless cancelled
+	// Position on the waiting list (1 is next in line); 0 unless waiting.
+	Position int
+}
+
+// Confirmed, Waiting and Cancelled report the status.
+func (r Registration) Confirmed() bool { return r.Status == StatusConfirmed }
+func (r Registration) Waiting() bool   { return r.Status == StatusWaiting }
+func (r Registration) Cancelled() bool { return r.Status == StatusCancelled }
+
+// The kinds of Notice.
+const (
+	NoticeConfirmed  = "confirmed"   // signed up and got a place
+	NoticeWaiting    = "waiting"     // signed up and is on the waiting list
+	NoticePromoted   = "promoted"    // moved from the waiting list to a place
+	NoticeCancelled  = "cancelled"   // the person cancelled
+	NoticeManageLink = "manage_link" // asked for the link again (or signed up twice)
+)
+
+// Notice is something the person should be told, by email. It is handed to
+// Notify inside the transaction that made the change, so the message (an
+// outbox row) is stored if and only if the change is.
+type Notice struct {
+	Kind         string // confirmed, waiting, promoted, cancelled, manage_link
+	Event        events.Event
+	Registration Registration
+	// Token is a fresh raw manage token for the link in this message
+	// (/r/{Token}); only its hash is stored.
+	Token string
+}
+
+// NotifyFunc is the shape of Service.Notify.
+type NotifyFunc func(ctx context.Context, tx *sql.Tx, now time.Time, n Notice) error
+
+// Errors the service returns for what the person cannot do. Handlers turn
+// them into pages; none carries personal data.
+var (
+	ErrNotFound     = errors.New("registration: not found")
+	ErrTokenUnknown = errors.New("registration: unknown manage token")
+	ErrTokenExpired = errors.New("registration: manage token expired")
+	ErrInviteCode   = errors.New("registration: missing or wrong invitation code")
+	ErrCancelled    = errors.New("registration: the registration is cancelled")
+	ErrTooLate      = errors.New("registration: the event has started")
+	ErrCapacity     = errors.New("registration: capacity must be 0 or more")
+)
+
+// RefusedError says that the event takes no registrations now, and why.
+type RefusedError struct {
+	State events.RegistrationState
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("registration: refused: %s", e.State)
+}
