@@ -496,7 +496,7 @@ func hiddenFields(c *gin.Context) []HiddenField {
 // sequence when attendees' calendars must change, save, read the event
 // back as saved, run OnChange and write the audit log, all in tx.
 func (a *adminHandler) change(ctx context.Context, tx *sql.Tx, now time.Time, u *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
-	before, err := lockEventFull(ctx, tx, id)
+	before, err := LockEvent(ctx, tx, id)
 	if errors.Is(err, ErrNotFound) {
 		return Change{}, hidden(u)
 	}
@@ -523,7 +523,7 @@ func (a *adminHandler) change(ctx context.Context, tx *sql.Tx, now time.Time, u 
 	if err := UpdateEvent(ctx, tx, now, &after); err != nil {
 		return ch, err
 	}
-	if ch.After, err = lockEventFull(ctx, tx, id); err != nil {
+	if ch.After, err = LockEvent(ctx, tx, id); err != nil {
 		return ch, err
 	}
 	if a.OnChange != nil {
@@ -696,7 +696,7 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 	suffix := a.R.T(c, "admin.duplicate.suffix")
 	var cp Event
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEventFull(c.Request.Context(), tx, src.ID)
+		ev, err := LockEvent(c.Request.Context(), tx, src.ID)
 		if err != nil {
 			return err
 		}

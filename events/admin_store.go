@@ -13,59 +13,6 @@ import (
 	"unicode"
 )
 
-// lockEventFull reads an event with its target groups and agenda inside a
-// write transaction: the state a change starts from and the state it saved.
-func lockEventFull(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
-	ev, err := LockEvent(ctx, tx, id)
-	if err != nil {
-		return ev, err
-	}
-	for _, t := range []struct {
-		query string
-		add   func(v string)
-	}{
-		{`SELECT level FROM event_levels WHERE event_id = ? ORDER BY level`, func(v string) { ev.Levels = append(ev.Levels, v) }},
-		{`SELECT role FROM event_roles WHERE event_id = ? ORDER BY role`, func(v string) { ev.Roles = append(ev.Roles, v) }},
-	} {
-		if err := eachString(ctx, tx, t.query, id, t.add); err != nil {
-			return ev, err
-		}
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, position, starts_at, title, introducer FROM agenda_items WHERE event_id = ? ORDER BY position, id`, id)
-	if err != nil {
-		return ev, fmt.Errorf("events: agenda of %d: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var it AgendaItem
-		var at sql.NullTime
-		if err := rows.Scan(&it.ID, &it.Position, &at, &it.Title, &it.Introducer); err != nil {
-			return ev, fmt.Errorf("events: agenda of %d: %w", id, err)
-		}
-		if at.Valid {
-			it.StartsAt = at.Time.UTC()
-		}
-		ev.Agenda = append(ev.Agenda, it)
-	}
-	return ev, rows.Err()
-}
-
-func eachString(ctx context.Context, tx *sql.Tx, query string, id int64, add func(string)) error {
-	rows, err := tx.QueryContext(ctx, query, id)
-	if err != nil {
-		return fmt.Errorf("events: targets of %d: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return fmt.Errorf("events: targets of %d: %w", id, err)
-		}
-		add(v)
-	}
-	return rows.Err()
-}
-
 // Slugify makes the address part of a title: lower case, the Norwegian
 // letters spelt out in ASCII (æ → ae, ø → o, å → a), every other run of
 // characters that are not a-z or 0-9 a single '-'.

@@ -150,7 +150,7 @@ func (s *Store) FindEvents(ctx context.Context, f EventFilter) ([]Event, int, er
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.attachTargets(ctx, evs); err != nil {
+	if err := attachTargets(ctx, s.DB.Read(), evs); err != nil {
 		return nil, 0, err
 	}
 	return evs, total, nil
@@ -167,7 +167,7 @@ func (s *Store) FindEvent(ctx context.Context, f EventFilter) (Event, error) {
 		return Event{}, ErrNotFound
 	}
 	ev := evs[0]
-	ev.Agenda, err = s.findAgenda(ctx, ev.ID)
+	ev.Agenda, err = findAgenda(ctx, s.DB.Read(), ev.ID)
 	return ev, err
 }
 
@@ -247,7 +247,7 @@ func scanEvent(rows *sql.Rows) (Event, error) {
 }
 
 // attachTargets reads the target levels and roles of evs in two queries.
-func (s *Store) attachTargets(ctx context.Context, evs []Event) error {
+func attachTargets(ctx context.Context, q querier, evs []Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -271,7 +271,7 @@ func (s *Store) attachTargets(ctx context.Context, evs []Event) error {
 		{"SELECT event_id, role FROM event_roles WHERE event_id IN " + in + " ORDER BY event_id, role",
 			func(e *Event, v string) { e.Roles = append(e.Roles, v) }},
 	} {
-		rows, err := s.DB.Read().QueryContext(ctx, t.query, args...)
+		rows, err := q.QueryContext(ctx, t.query, args...)
 		if err != nil {
 			return fmt.Errorf("events: targets: %w", err)
 		}
@@ -306,7 +306,7 @@ func (s *Store) AttachAgendas(ctx context.Context, evs []Event) error {
 		idx[evs[i].ID] = &evs[i]
 		ph[i], args[i] = "?", evs[i].ID
 	}
-	items, err := s.queryAgenda(ctx, "event_id IN ("+strings.Join(ph, ", ")+")", args...)
+	items, err := queryAgenda(ctx, s.DB.Read(), "event_id IN ("+strings.Join(ph, ", ")+")", args...)
 	if err != nil {
 		return err
 	}
@@ -317,8 +317,8 @@ func (s *Store) AttachAgendas(ctx context.Context, evs []Event) error {
 	return nil
 }
 
-func (s *Store) findAgenda(ctx context.Context, eventID int64) ([]AgendaItem, error) {
-	rows, err := s.queryAgenda(ctx, "event_id = ?", eventID)
+func findAgenda(ctx context.Context, q querier, eventID int64) ([]AgendaItem, error) {
+	rows, err := queryAgenda(ctx, q, "event_id = ?", eventID)
 	items := make([]AgendaItem, len(rows))
 	for i, r := range rows {
 		items[i] = r.AgendaItem
@@ -331,8 +331,8 @@ type agendaRow struct {
 	eventID int64
 }
 
-func (s *Store) queryAgenda(ctx context.Context, where string, args ...any) ([]agendaRow, error) {
-	rows, err := s.DB.Read().QueryContext(ctx,
+func queryAgenda(ctx context.Context, q querier, where string, args ...any) ([]agendaRow, error) {
+	rows, err := q.QueryContext(ctx,
 		`SELECT event_id, id, position, starts_at, title, introducer FROM agenda_items WHERE `+where+` ORDER BY event_id, position, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: agenda: %w", err)
@@ -416,8 +416,9 @@ func (s *Store) FindOrganiserBySlug(ctx context.Context, slug string) (Organiser
 	return o, nil
 }
 
-// LockEvent reads an event inside a write transaction, for code that
-// decides on it (capacity, invitations) and must see the committed state.
+// LockEvent reads an event whole (target groups and agenda) inside a write
+// transaction, for code that decides on it (capacity, invitations, an
+// organiser's change) and must see the committed state.
 func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
 	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ?", id)
 	if err != nil {
@@ -426,5 +427,10 @@ func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
 	if len(evs) == 0 {
 		return Event{}, ErrNotFound
 	}
-	return evs[0], nil
+	if err := attachTargets(ctx, tx, evs); err != nil {
+		return Event{}, err
+	}
+	ev := evs[0]
+	ev.Agenda, err = findAgenda(ctx, tx, id)
+	return ev, err
 }
