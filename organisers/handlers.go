@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/mailer"
 )
@@ -156,7 +157,7 @@ func (h *Handler) resetRequest(c *gin.Context) {
 	u, err := h.Store.FindUserByEmail(c.Request.Context(), email)
 	if err == nil {
 		err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-			token, hash := newToken()
+			token, hash := secret.New()
 			if _, err := tx.ExecContext(c.Request.Context(), `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 				hash, u.ID, now, now.Add(ResetLifetime)); err != nil {
 				return err
@@ -183,7 +184,7 @@ func (h *Handler) resetRequest(c *gin.Context) {
 func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
 	var id int64
 	err := h.Store.DB.Read().QueryRowContext(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
-		hashToken(token), h.Store.DB.Now().UTC()).Scan(&id)
+		secret.Hash(token), h.Store.DB.Now().UTC()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, web.Errorf(http.StatusGone, "error.reset_expired")
 	}
@@ -216,7 +217,7 @@ func (h *Handler) reset(c *gin.Context) {
 		return
 	}
 	err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		if _, err := tx.ExecContext(c.Request.Context(), `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, hashToken(token)); err != nil {
+		if _, err := tx.ExecContext(c.Request.Context(), `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, secret.Hash(token)); err != nil {
 			return err
 		}
 		if err := h.Store.SetPassword(c.Request.Context(), tx, userID, password); err != nil {

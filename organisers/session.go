@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
 )
 
@@ -20,7 +21,7 @@ const sessionCookie = "session"
 
 // CreateSession starts a session for a user and returns its token.
 func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error) {
-	token, hash := newToken()
+	token, hash := secret.New()
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		// forget this user's expired sessions while we are here
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at < ?`, userID, now); err != nil {
@@ -40,13 +41,13 @@ func (s *Store) CreateSession(ctx context.Context, userID int64) (string, error)
 func (s *Store) UserBySession(ctx context.Context, token string) (User, error) {
 	return scanUser(s.DB.Read().QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, COALESCE(u.organiser_id, 0)
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`, hashToken(token), s.DB.Now().UTC()))
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`, secret.Hash(token), s.DB.Now().UTC()))
 }
 
 // DeleteSession ends a session.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	return s.DB.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, secret.Hash(token))
 		return err
 	})
 }

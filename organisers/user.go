@@ -6,11 +6,7 @@ package organisers
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -192,19 +188,4 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only
 // FindUserByEmail returns an active account.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (User, error) {
 	return scanUser(s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email)))
-}
-
-// newToken is a random 256-bit token and its SHA-256 (what is stored).
-func newToken() (token, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("organisers: no randomness: " + err.Error())
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/internal/secret"
 )
 
 const (
@@ -111,11 +112,7 @@ func CSRFToken(c *gin.Context) string {
 }
 
 func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("web: no randomness: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(secret.Random(secret.Bytes))
 }
 
 // SetFlash leaves a message (a catalogue key) for the next page the browser
