@@ -76,7 +76,10 @@ func (h *Handler) loginForm(c *gin.Context) {
 func (h *Handler) login(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	lp := LoginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	if !h.PerAddress.Allow(h.ClientIP.Of(c)) || !h.PerAccount.Allow(NormaliseEmail(email)) {
+	// Every attempt counts against the address; only failures count against
+	// the account, so its owner is not locked out by their own logins.
+	account := NormaliseEmail(email)
+	if !h.PerAddress.Allow(h.ClientIP.Of(c)) || h.PerAccount.Exhausted(account) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
@@ -86,6 +89,7 @@ func (h *Handler) login(c *gin.Context) {
 			h.R.Fail(c, err)
 			return
 		}
+		h.PerAccount.Allow(account)
 		lp.Error = h.R.T(c, "login.failed")
 		p := h.R.NewPage(c, h.R.T(c, "login.title"), lp)
 		p.Meta.NoIndex = true

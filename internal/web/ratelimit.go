@@ -95,11 +95,24 @@ func NewLimiter(perMinute int) *Limiter {
 	return &Limiter{perMin: perMinute, buckets: map[string]*bucket{}}
 }
 
-// Allow reports whether key may act now.
+// Allow reports whether key may act now, and counts the act.
 func (l *Limiter) Allow(key string) bool {
 	if l == nil || l.perMin <= 0 {
 		return true
 	}
+	return l.bucket(key).AllowN(time.Now(), 1)
+}
+
+// Exhausted reports whether key has no acts left now, without counting one:
+// for limits that only failures count against (wrong passwords).
+func (l *Limiter) Exhausted(key string) bool {
+	if l == nil || l.perMin <= 0 {
+		return false
+	}
+	return l.bucket(key).TokensAt(time.Now()) < 1
+}
+
+func (l *Limiter) bucket(key string) *rate.Limiter {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -117,5 +130,5 @@ func (l *Limiter) Allow(key string) bool {
 		l.buckets[key] = b
 	}
 	b.seen = now
-	return b.lim.AllowN(now, 1)
+	return b.lim
 }

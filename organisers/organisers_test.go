@@ -1,0 +1,266 @@
+package organisers_test
+
+// Tests of organiser accounts through the real router and a SQLite file:
+// login and logout, the throttle on guessing, password reset by email
+// (the link works once and expires), and who may manage users.
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moteplass/moteplass/internal/app"
+	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/demo"
+	"github.com/moteplass/moteplass/organisers"
+)
+
+const organiser = "arrangor@dfo.example.no"
+
+func login(t *testing.T, a *app.App, email, password string) (*apptest.Client, int) {
+	t.Helper()
+	cl := apptest.NewClient(t, a.Router)
+	rec := cl.PostForm("/admin/login", url.Values{"email": {email}, "password": {password}})
+	return cl, rec.Code
+}
+
+func TestLoginAndLogout(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Demo: true})
+	tests := []struct {
+		name, email, password string
+		want                  int
+	}{
+		{"right password", organiser, demo.Password, http.StatusSeeOther},
+		{"email in other case and with spaces", "  ARRANGOR@dfo.example.no ", demo.Password, http.StatusSeeOther},
+		{"wrong password", organiser, "moteplass-demo-2025", http.StatusUnauthorized},
+		{"unknown account", "ingen@example.no", demo.Password, http.StatusUnauthorized},
+		{"empty password", organiser, "", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cl, code := login(t, a, tt.email, tt.password)
+			if code != tt.want {
+				t.Fatalf("login: status %d, want %d", code, tt.want)
+			}
+			home := cl.Get("/admin")
+			if tt.want == http.StatusSeeOther && home.Code != http.StatusOK {
+				t.Errorf("after login /admin gives %d", home.Code)
+			}
+			if tt.want != http.StatusSeeOther && home.Code != http.StatusSeeOther {
+				t.Errorf("without login /admin gives %d, want a redirect to the login page", home.Code)
+			}
+		})
+	}
+
+	t.Run("the wrong password says so without telling which part was wrong", func(t *testing.T) {
+		cl := apptest.NewClient(t, a.Router)
+		rec := cl.PostForm("/admin/login", url.Values{"email": {organiser}, "password": {"feil-passord-123"}})
+		if !strings.Contains(apptest.Text(rec.Body.Bytes()), "E-postadressen eller passordet er feil") {
+			t.Errorf("page: %s", apptest.Text(rec.Body.Bytes()))
+		}
+		if !strings.Contains(rec.Body.String(), `value="`+organiser+`"`) {
+			t.Error("the typed email is not kept in the form")
+		}
+	})
+
+	t.Run("session cookie is HttpOnly and SameSite=Lax, and logout ends it", func(t *testing.T) {
+		cl := apptest.NewClient(t, a.Router)
+		rec := cl.PostForm("/admin/login", url.Values{"email": {organiser}, "password": {demo.Password}})
+		var session *http.Cookie
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == "session" {
+				session = c
+			}
+		}
+		if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure {
+			t.Fatalf("session cookie %+v", session)
+		}
+		out := cl.PostForm("/admin/logout", url.Values{})
+		if out.Code != http.StatusSeeOther {
+			t.Fatalf("logout: %d", out.Code)
+		}
+		// the old cookie no longer opens anything, even if a browser kept it
+		again := apptest.NewClient(t, a.Router)
+		req := httptestGet("/admin")
+		req.AddCookie(session)
+		if rec := again.Do(req); rec.Code != http.StatusSeeOther {
+			t.Errorf("the ended session still opens /admin: %d", rec.Code)
+		}
+	})
+
+	t.Run("login goes back to the page asked for, never off the site", func(t *testing.T) {
+		for next, want := range map[string]string{
+			"/admin/audit":         "/admin/audit",
+			"//evil.example/x":     "/admin",
+			"https://evil.example": "/admin",
+			"/\\evil.example":      "/admin",
+		} {
+			cl := apptest.NewClient(t, a.Router)
+			rec := cl.PostForm("/admin/login", url.Values{"email": {organiser}, "password": {demo.Password}, "next": {next}})
+			if got := rec.Header().Get("Location"); got != want {
+				t.Errorf("next %q: redirected to %q, want %q", next, got, want)
+			}
+		}
+	})
+}
+
+func TestSecureCookiesOverHTTPS(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Demo: true, Config: func(c *app.Config) { c.BaseURL = "https://moteplass.example.no" }})
+	cl := apptest.NewClient(t, a.Router)
+	rec := cl.PostForm("/admin/login", url.Values{"email": {organiser}, "password": {demo.Password}})
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "session" && !c.Secure {
+			t.Error("the session cookie is not Secure on an https site")
+		}
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Demo: true})
+	codes := []int{}
+	for i := 0; i < 7; i++ {
+		_, code := login(t, a, organiser, "gjetter-passord-"+string(rune('a'+i)))
+		codes = append(codes, code)
+	}
+	if codes[0] != http.StatusUnauthorized || codes[6] != http.StatusTooManyRequests {
+		t.Fatalf("statuses %v: want 401 first and 429 after five guesses at one account", codes)
+	}
+	// even the right password waits out the throttle
+	if _, code := login(t, a, organiser, demo.Password); code != http.StatusTooManyRequests {
+		t.Errorf("right password during the throttle: %d, want 429", code)
+	}
+	// another account is not locked by guesses at this one
+	if _, code := login(t, a, "admin@moteplass.example.no", demo.Password); code != http.StatusSeeOther {
+		t.Errorf("another account: %d", code)
+	}
+}
+
+var resetLink = regexp.MustCompile(`/admin/reset/[A-Za-z0-9_-]{43}`)
+
+func TestPasswordReset(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Demo: true})
+	cl := apptest.NewClient(t, a.Router)
+
+	// the answer is the same whether the account exists or not
+	known := cl.PostForm("/admin/reset", url.Values{"email": {organiser}})
+	unknown := cl.PostForm("/admin/reset", url.Values{"email": {"ingen@example.no"}})
+	if known.Code != http.StatusOK || apptest.Text(known.Body.Bytes()) != apptest.Text(unknown.Body.Bytes()) {
+		t.Fatalf("the reset answer tells whether an account exists (%d vs %d)", known.Code, unknown.Code)
+	}
+	var to, body string
+	var n int
+	if err := a.DB.Read().QueryRow(`SELECT COUNT(*), MAX(to_address), MAX(text_body) FROM outbox WHERE kind = 'password_reset'`).Scan(&n, &to, &body); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || to != organiser {
+		t.Fatalf("%d reset emails, to %q", n, to)
+	}
+	link := resetLink.FindString(body)
+	if link == "" {
+		t.Fatalf("no reset link in the email:\n%s", body)
+	}
+
+	t.Run("passwords that do not match or are short are refused", func(t *testing.T) {
+		for _, pw := range [][2]string{{"kort", "kort"}, {"et langt passord her", "et annet langt passord"}} {
+			rec := cl.PostForm(link, url.Values{"password": {pw[0]}, "password_again": {pw[1]}})
+			if rec.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%q: %d", pw, rec.Code)
+			}
+		}
+	})
+
+	newPassword := "sommer i Bergen er vakker"
+	if rec := cl.PostForm(link, url.Values{"password": {newPassword}, "password_again": {newPassword}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("set password: %d", rec.Code)
+	}
+	if _, code := login(t, a, organiser, newPassword); code != http.StatusSeeOther {
+		t.Errorf("new password does not work: %d", code)
+	}
+	if _, code := login(t, a, organiser, demo.Password); code != http.StatusUnauthorized {
+		t.Errorf("old password still works: %d", code)
+	}
+	if rec := cl.Get(link); rec.Code != http.StatusGone {
+		t.Errorf("a used link gives %d, want 410", rec.Code)
+	}
+
+	t.Run("a link expires after an hour", func(t *testing.T) {
+		cl.PostForm("/admin/reset", url.Values{"email": {organiser}})
+		var body string
+		a.DB.Read().QueryRow(`SELECT text_body FROM outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1`).Scan(&body)
+		link := resetLink.FindString(body)
+		a.DB.Now = func() time.Time { return time.Now().Add(61 * time.Minute) }
+		defer func() { a.DB.Now = time.Now }()
+		if rec := cl.Get(link); rec.Code != http.StatusGone {
+			t.Errorf("an expired link gives %d, want 410", rec.Code)
+		}
+	})
+}
+
+func TestUsersPageIsForAdmins(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Demo: true})
+	org, _ := login(t, a, organiser, demo.Password)
+	if rec := org.Get("/admin/users"); rec.Code != http.StatusForbidden {
+		t.Errorf("organiser on /admin/users: %d, want 403", rec.Code)
+	}
+	if rec := org.PostForm("/admin/users", url.Values{"email": {"ny@dfo.example.no"}, "name": {"Ny"}, "role": {"admin"}, "password": {"et langt passord her"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("organiser creating an admin: %d, want 403", rec.Code)
+	}
+	adm, _ := login(t, a, "admin@moteplass.example.no", demo.Password)
+	var dfo int64
+	a.DB.Read().QueryRow(`SELECT id FROM organisers WHERE slug = 'dfo'`).Scan(&dfo)
+	rec := adm.PostForm("/admin/users", url.Values{"email": {"ny@dfo.example.no"}, "name": {"Nora Ny"}, "role": {"checkin"},
+		"organiser_id": {itoa(dfo)}, "password": {"et langt passord her"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("admin creating a user: %d %s", rec.Code, apptest.Text(rec.Body.Bytes()))
+	}
+	if _, code := login(t, a, "ny@dfo.example.no", "et langt passord her"); code != http.StatusSeeOther {
+		t.Errorf("the new user cannot log in: %d", code)
+	}
+	var audit int
+	a.DB.Read().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'user_create'`).Scan(&audit)
+	if audit != 1 {
+		t.Errorf("%d audit rows for the new user", audit)
+	}
+	// a checkin user needs an organisation; a short password is refused
+	for _, form := range []url.Values{
+		{"email": {"x@example.no"}, "name": {"X"}, "role": {"checkin"}, "password": {"et langt passord her"}},
+		{"email": {"y@example.no"}, "name": {"Y"}, "role": {"admin"}, "password": {"kort"}},
+	} {
+		if rec := adm.PostForm("/admin/users", form); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%v: %d, want 422", form, rec.Code)
+		}
+	}
+}
+
+func TestCreateUserRules(t *testing.T) {
+	a := apptest.New(t, apptest.Options{})
+	for _, tt := range []struct {
+		name string
+		u    organisers.User
+		pw   string
+	}{
+		{"short password", organisers.User{Email: "a@example.no", Name: "A", Role: organisers.RoleAdmin}, "kort"},
+		{"unknown role", organisers.User{Email: "b@example.no", Name: "B", Role: "superuser"}, "et langt passord her"},
+		{"organiser without organisation", organisers.User{Email: "c@example.no", Name: "C", Role: organisers.RoleOrganiser}, "et langt passord her"},
+	} {
+		err := a.DB.Tx(context.Background(), func(tx *sql.Tx, now time.Time) error {
+			return a.Accounts.CreateUser(context.Background(), tx, now, &tt.u, tt.pw)
+		})
+		if err == nil {
+			t.Errorf("%s: created", tt.name)
+		}
+	}
+}
+
+func httptestGet(path string) *http.Request {
+	req, _ := http.NewRequest(http.MethodGet, path, nil)
+	return req
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
