@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -15,6 +16,10 @@ import (
 // feedHistory is how far back feeds reach: subscribers keep last month's
 // events in their calendars.
 const feedHistory = 30 * 24 * time.Hour
+
+// publicCalendar lets shared caches keep public calendars for a quarter
+// of an hour.
+const publicCalendar = "public, max-age=900"
 
 // CalendarRoutes registers the .ics downloads and subscription feeds.
 // /events/{slug}.ics shares its route with the event page (see Routes).
@@ -98,10 +103,11 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 			h.R.Fail(c, err)
 			return
 		}
-		page = calendarPage(body, evs, now)
+		prev, hadPrev := h.FeedCache.Last(key)
+		page = carryModified(calendarPage(body, evs, now), prev, hadPrev, now)
 		h.FeedCache.Put(key, gen, page)
 	}
-	writeCalendar(c, page, "")
+	WriteCalendar(c, page, publicCalendar, "")
 }
 
 // eventICS serves /events/{slug}.ics: one event to add to a calendar.
@@ -116,7 +122,7 @@ func (h *Handler) eventICS(c *gin.Context) {
 		h.R.Fail(c, err)
 		return
 	}
-	writeCalendar(c, calendarPage(body, []Event{ev}, h.Now()), ev.Slug+".ics")
+	WriteCalendar(c, calendarPage(body, []Event{ev}, h.Now()), publicCalendar, ev.Slug+".ics")
 }
 
 // withoutOnlineLinks drops the meeting links from events for public
@@ -129,15 +135,9 @@ func withoutOnlineLinks(evs []Event) []Event {
 	return evs
 }
 
-// calendarPage adds validators: an ETag of the content without DTSTAMP
-// lines (they change on every build) and the newest change of its events.
+// calendarPage adds validators: the ETag of the content and the newest
+// change of its events.
 func calendarPage(body []byte, evs []Event, now time.Time) web.CachedPage {
-	sum := sha256.New()
-	for _, line := range strings.SplitAfter(string(body), "\r\n") {
-		if !strings.HasPrefix(line, "DTSTAMP") {
-			sum.Write([]byte(line))
-		}
-	}
 	modified := time.Time{}
 	for _, ev := range evs {
 		if ev.UpdatedAt.After(modified) {
@@ -147,16 +147,49 @@ func calendarPage(body []byte, evs []Event, now time.Time) web.CachedPage {
 	if modified.IsZero() {
 		modified = now
 	}
-	return web.CachedPage{Body: body, ETag: `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`, Modified: modified.UTC().Truncate(time.Second)}
+	return web.CachedPage{Body: body, ETag: CalendarETag(body), Modified: modified.UTC().Truncate(time.Second)}
 }
 
-// writeCalendar writes an iCalendar response, or 304 when the client's copy
-// is current. HEAD gets the headers only.
-func writeCalendar(c *gin.Context, page web.CachedPage, filename string) {
+// CalendarETag is a strong validator of a calendar's content, leaving out
+// the DTSTAMP lines, which change on every build.
+func CalendarETag(body []byte) string {
+	sum := sha256.New()
+	for line := range bytes.SplitAfterSeq(body, []byte("\r\n")) {
+		if !bytes.HasPrefix(line, []byte("DTSTAMP")) {
+			sum.Write(line)
+		}
+	}
+	return `"` + hex.EncodeToString(sum.Sum(nil)[:16]) + `"`
+}
+
+// carryModified keeps Last-Modified steady across rebuilds that changed
+// nothing, and moves it to now when the content changed: the newest
+// updated_at of the listed events alone could go backwards when an event
+// leaves a feed, and a client sending only If-Modified-Since would then
+// miss the change.
+func carryModified(page, prev web.CachedPage, hadPrev bool, now time.Time) web.CachedPage {
+	switch {
+	case !hadPrev:
+	case prev.ETag == page.ETag:
+		page.Modified = prev.Modified
+	case !page.Modified.After(prev.Modified):
+		// a second past what clients hold, even if that was in the future
+		page.Modified = now.UTC().Truncate(time.Second)
+		if next := prev.Modified.Add(time.Second); next.After(page.Modified) {
+			page.Modified = next
+		}
+	}
+	return page
+}
+
+// WriteCalendar writes an iCalendar response, or 304 when the client's copy
+// is current. HEAD gets the headers only. cacheControl says who may keep it
+// (public feeds: shared caches too; personal feeds: private).
+func WriteCalendar(c *gin.Context, page web.CachedPage, cacheControl, filename string) {
 	h := c.Writer.Header()
 	h.Set("ETag", page.ETag)
 	h.Set("Last-Modified", page.Modified.Format(http.TimeFormat))
-	h.Set("Cache-Control", "public, max-age=900")
+	h.Set("Cache-Control", cacheControl)
 	if filename != "" {
 		h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	}

@@ -37,7 +37,8 @@ func NewHandler(d *db.DB, r *web.Renderer, baseURL string) *Handler {
 		Cache:     web.NewPageCache(30*time.Second, 2000),
 		FeedCache: web.NewPageCache(time.Hour, 500),
 		BaseURL:   strings.TrimRight(baseURL, "/"),
-		Now:       d.Now,
+		// read the clock through d, so a clock set on d later (tests) counts
+		Now: func() time.Time { return d.Now() },
 	}
 }
 

@@ -212,14 +212,6 @@ func addRegistrations(t testing.TB, a *app.App, eventID int64, status string, n 
 
 func f64(f float64) *float64 { return &f }
 
-// knownBug skips a check that fails because of a bug already reported to
-// the lead; when the bug is fixed the check passes and this call is no
-// longer reached.
-func knownBug(t testing.TB, what string) {
-	t.Helper()
-	t.Skip("KNOWN BUG, reported: " + what)
-}
-
 // checkHTML asserts what every HTML page must satisfy: a content type, no
 // leftover CSRF placeholder, and the security headers.
 func checkHTML(t testing.TB, rec *httptest.ResponseRecorder) {
@@ -748,7 +740,7 @@ func TestEventPage(t *testing.T) {
 			t.Errorf("digital event: %s", text)
 		}
 		if strings.Contains(rec.Body.String(), "meet.example.no") {
-			knownBug(t, "the online meeting URL is public in the Google/Outlook links of the event page (GoogleCalendarURL/OutlookCalendarURL use icalLocation, which is OnlineURL for a digital event), though the page says the link comes with the confirmation")
+			t.Error("the online meeting link is on the public page (in the Google/Outlook links); it belongs in the registrants' invitations only")
 		}
 	})
 

@@ -205,7 +205,8 @@ type ManagePage struct {
 	ICSPath      string
 	CanEdit      bool
 	CanCancel    bool
-	CanSignUp    bool // cancelled, and the event takes registrations
+	CanSignUp    bool      // cancelled, and the event takes registrations
+	Feed         FeedLinks // the person's own calendar feed (feed.go)
 }
 
 func (h *Handler) manage(c *gin.Context) {
@@ -225,6 +226,7 @@ func (h *Handler) renderManage(c *gin.Context, status int, r Registration, ev ev
 		CanEdit:   !r.Cancelled(),
 		CanCancel: !r.Cancelled() && !ev.Started(now),
 		CanSignUp: r.Cancelled() && ev.RegistrationStateAt(now) == events.RegistrationOpen,
+		Feed:      h.feedLinks(c, r),
 	}
 	p := h.R.NewPage(c, h.R.T(c, "manage.title"), mp)
 	p.Meta.NoIndex = true

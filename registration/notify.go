@@ -92,7 +92,11 @@ func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, c
 	}
 	if kind.method != "" {
 		att := events.Attendee{Name: r.Name, Email: r.Email, Status: r.Status}
-		out.Calendar, err = events.Invitation(ev, att, kind.method, m.BaseURL, now)
+		inv := ev
+		if inv.Sequence, err = attendeeSequence(ctx, tx, r, ev.Sequence); err != nil {
+			return err
+		}
+		out.Calendar, err = events.Invitation(inv, att, kind.method, m.BaseURL, now)
 		if err != nil {
 			return err
 		}
@@ -102,6 +106,26 @@ func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, c
 		return err
 	}
 	return nil
+}
+
+// attendeeSequence is the SEQUENCE base of r's invitations: the event's,
+// raised by 2 for every earlier registration of the same address for the
+// event that was cancelled. Such a person got a CANCEL (SEQUENCE one above
+// the event's) for the event's one UID, and calendars ignore a REQUEST
+// older than the copy they hold (RFC 5546 §2.1.5): without the raise,
+// signing up again would bring an invitation marked out of date. A raise
+// of one would only equal that CANCEL; with two the new REQUEST is newer,
+// and so every calendar message to the address outranks the one before
+// (a CANCEL is one above its REQUEST, the next REQUEST one above that).
+func attendeeSequence(ctx context.Context, tx *sql.Tx, r Registration, seq int) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM registrations
+		WHERE email_norm = ? AND event_id = ? AND status = 'cancelled' AND id <> ?`,
+		NormalizeEmail(r.Email), r.EventID, r.ID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("registration: earlier cancellations: %w", err)
+	}
+	return seq + 2*n, nil
 }
 
 // EventChanged is the events.ChangeHook for an organiser's change: freed

@@ -183,6 +183,11 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	if err != nil {
 		return Result{}, err
 	}
+	// the person's calendar feed, made here rather than when the manage page
+	// is first opened, so that opening it after a sign-up is a pure read
+	if err := ensurePersonalFeed(ctx, tx.Tx, now, norm); err != nil {
+		return Result{}, err
+	}
 	if s.Notify != nil {
 		// the message needs the whole event, counted with this sign-up,
 		// and the place in line

@@ -46,6 +46,15 @@ func (pc *PageCache) Get(key string, gen uint64) (CachedPage, bool) {
 	return e.page, true
 }
 
+// Last returns the page stored for key, however old, so a rebuild can
+// compare itself with what clients were last given.
+func (pc *PageCache) Last(key string) (CachedPage, bool) {
+	pc.mu.RLock()
+	defer pc.mu.RUnlock()
+	e, ok := pc.entries[key]
+	return e.page, ok
+}
+
 // Put stores a page. When full, the cache starts over: simple, and pages
 // are cheap to render again.
 func (pc *PageCache) Put(key string, gen uint64, page CachedPage) {
