@@ -54,6 +54,9 @@ func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
 	admin.POST("/series", manage, a.createSeries)
 	admin.GET("/series/:id", manage, a.showSeries)
 	admin.POST("/series/:id", manage, a.saveSeries)
+	onlyAdmin := acc.Require(organisers.RoleAdmin)
+	admin.GET("/organisations", onlyAdmin, a.organisations)
+	admin.POST("/organisations", onlyAdmin, a.createOrganisation)
 }
 
 // ---- home ----

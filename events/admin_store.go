@@ -63,12 +63,13 @@ var asciiLetters = map[rune]string{
 	'ô': "o", 'ö': "o", 'õ': "o", 'š': "s", 'ŧ': "t", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ž': "z", 'ß': "ss",
 }
 
-// slugTaken reports whether another row of table (events or series) than
+// slugTaken reports whether another row of table (events, series or
+// organisers) than
 // exceptID already has slug.
 func slugTaken(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, table, slug string, exceptID int64) (bool, error) {
-	if table != "events" && table != "series" {
+	if table != "events" && table != "series" && table != "organisers" {
 		return false, fmt.Errorf("events: slug of unknown table %q", table)
 	}
 	var one int
