@@ -149,7 +149,16 @@ func (a *App) routes() (*gin.Engine, error) {
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
 	ev.OnChange = a.Registrations.EventChanged(mail)
 	ev.Routes(r)
-	registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP).Routes(r)
+	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)
+	reg.Routes(r)
+	reg.FeedRoutes(r)
+	// Data rights from the manage link (download, erasure) and, below,
+	// erasure on request for organisers; erasure confirmations are deleted
+	// once sent.
+	privacy := registration.NewPrivacy(reg, mail)
+	privacy.ReplyTo = a.Config.ControllerEmail
+	privacy.Routes(r)
+	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
 
 	accounts := &organisers.Handler{
 		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
@@ -170,6 +179,12 @@ func (a *App) routes() (*gin.Engine, error) {
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
 	ev.AdminRoutes(admin, accounts)
+	// The organisers' pages about registrations: the attendee list and its
+	// CSV, check-in at the door (and the QR code a person shows there),
+	// messages to a group, and the dashboards.
+	attendees := registration.NewAttendeesHandler(a.Registrations, mail, rnd, accounts)
+	attendees.Routes(r)
+	attendees.AdminRoutes(admin)
 
 	// Introductions after an event: the organiser's follow-up pages, the
 	// links in its emails, and the hourly "did you meet?" reminders.
@@ -179,6 +194,13 @@ func (a *App) routes() (*gin.Engine, error) {
 	intro.Routes(r)
 	intro.AdminRoutes(admin, accounts)
 	a.jobs = append(a.jobs, a.every("introductions", time.Hour, intro.Hourly))
+	privacy.AdminRoutes(admin, accounts)
+
+	// Retention: at start-up and daily, registrations are anonymised
+	// RetentionDays after their event; sent mail and expired links go.
+	retention := registration.NewRetention(a.Registrations, a.Config.RetentionDays)
+	retention.DeleteExpiredLinks = introductions.DeleteExpiredTokens
+	a.jobs = append(a.jobs, a.every("retention", 24*time.Hour, retention.Run))
 	return r, nil
 }
 

@@ -1,0 +1,485 @@
+package registration
+
+// The organisers' pages about an event's registrations, under /admin:
+//
+//	/admin/events/:id/attendees          the list: search, status filter,
+//	                                     needs at a glance, move, remove
+//	/admin/events/:id/attendees.csv      the list as CSV (csv.go)
+//	/admin/events/:id/attendees/new      add a registration by hand
+//	/admin/events/:id/checkin            check-in at the door (checkin_page.go)
+//	/admin/checkin/:code                 one person's check-in entry (QR code)
+//	/admin/events/:id/message            a message to a group (admin_message_page.go)
+//	/admin/events/:id/dashboard          the event in numbers (dashboard_page.go)
+//	/admin/dashboard                     every event in numbers
+//
+// Admins and the event's organisers may use all of them; check-in
+// volunteers of the organisation only the check-in pages. Another
+// organisation's event, or an id that does not exist, gets the same 403 (an
+// admin a 404), so ids cannot be probed. Every change is a POST with the
+// CSRF token, answered with a redirect and a flash message (PRG), and is
+// written to the audit log in its own transaction.
+//
+// Database calls take c.Request.Context(), never the *gin.Context: gin
+// reuses a Context once the handler returns.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/organisers"
+)
+
+// AttendeesHandler serves the organisers' registration pages.
+type AttendeesHandler struct {
+	Service *Service
+	Mail    *Mail // the removal and organiser emails; BaseURL for QR codes
+	Events  *events.Store
+	R       *web.Renderer
+	Acc     *organisers.Handler // who is asking, Require, the flash cookies
+}
+
+// NewAttendeesHandler wires the organisers' registration pages.
+func NewAttendeesHandler(s *Service, m *Mail, r *web.Renderer, acc *organisers.Handler) *AttendeesHandler {
+	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r, Acc: acc}
+}
+
+// Routes registers the public route of this file set: the QR code of a
+// manage link, /r/{token}/qr.png, shown on the manage page and in emails.
+func (h *AttendeesHandler) Routes(r gin.IRouter) {
+	r.GET("/r/:token/qr.png", private, h.qrPNG)
+}
+
+// AdminRoutes registers the organiser pages on the /admin group (which runs
+// organisers' Authenticate).
+func (h *AttendeesHandler) AdminRoutes(admin gin.IRouter) {
+	manage := h.Acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
+	door := h.Acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser, organisers.RoleCheckIn)
+
+	admin.GET("/dashboard", manage, h.dashboard)
+	admin.GET("/checkin/:code", door, h.checkinByCode)
+
+	ev := admin.Group("/events/:id")
+	ev.GET("/attendees", manage, h.list)
+	ev.GET("/attendees.csv", manage, h.exportCSV)
+	ev.GET("/attendees/new", manage, h.addForm)
+	ev.POST("/attendees", manage, h.add)
+	ev.POST("/attendees/:reg/move", manage, h.move)
+	ev.GET("/attendees/:reg/remove", manage, h.removeForm)
+	ev.POST("/attendees/:reg/remove", manage, h.remove)
+	ev.GET("/checkin", door, h.checkinPage)
+	ev.POST("/checkin/:reg", door, h.checkIn)
+	ev.POST("/checkin/:reg/undo", door, h.checkInUndo)
+	ev.GET("/message", manage, h.messageForm)
+	ev.POST("/message/preview", manage, h.messagePreview)
+	ev.POST("/message", manage, h.messageSend)
+	ev.GET("/dashboard", manage, h.eventDashboard)
+}
+
+// ---- finding what the user may see ----
+
+func attParseID(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// attHidden is the answer for an object the user may not see: an admin
+// learns it does not exist, anyone else gets the 403 they would get for
+// another organisation's object.
+func attHidden(u *organisers.User) error {
+	if u.IsAdmin() {
+		return web.ErrNotFound
+	}
+	return organisers.ErrForbidden
+}
+
+// Who may do what with an event's registrations.
+const (
+	accessManage  = iota // admins and the organisation's organisers
+	accessCheckIn        // and the organisation's check-in volunteers
+)
+
+// event reads the event of the :id in the path if the user may use it.
+func (h *AttendeesHandler) event(c *gin.Context, access int) (events.Event, error) {
+	return h.eventByID(c, attParseID(c.Param("id")), access)
+}
+
+func (h *AttendeesHandler) eventByID(c *gin.Context, id int64, access int) (events.Event, error) {
+	u := organisers.CurrentUser(c)
+	if id == 0 {
+		return events.Event{}, attHidden(u)
+	}
+	ev, err := h.Events.FindEvent(c.Request.Context(), events.EventFilter{ID: id, Statuses: events.Statuses})
+	if errors.Is(err, events.ErrNotFound) {
+		return events.Event{}, attHidden(u)
+	}
+	if err != nil {
+		return events.Event{}, err
+	}
+	allowed := u.CanManage(ev.Organiser.ID)
+	if access == accessCheckIn {
+		allowed = u.CanCheckIn(ev.Organiser.ID)
+	}
+	if !allowed {
+		return events.Event{}, organisers.ErrForbidden
+	}
+	return ev, nil
+}
+
+// attendee reads the :reg of the path, which must be a registration of ev.
+func (h *AttendeesHandler) attendee(c *gin.Context, ev events.Event) (Attendee, error) {
+	id := attParseID(c.Param("reg"))
+	if id == 0 {
+		return Attendee{}, ErrNotFound
+	}
+	return findAttendee(c.Request.Context(), h.Service.DB.Read(), ev.ID, id)
+}
+
+// fail answers with the page for err.
+func (h *AttendeesHandler) fail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		err = web.ErrNotFound
+	case errors.Is(err, ErrEventOver):
+		err = web.Errorf(http.StatusConflict, "error.attendees.event_over")
+	case errors.Is(err, ErrEventNotOpen):
+		err = web.Errorf(http.StatusConflict, "error.attendees.event_not_open")
+	case errors.Is(err, ErrWrongStatus):
+		err = web.Errorf(http.StatusConflict, "error.attendees.wrong_status")
+	case errors.Is(err, ErrNotConfirmed):
+		err = web.Errorf(http.StatusConflict, "error.attendees.not_confirmed")
+	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		c.Header("Retry-After", "5")
+		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "error.attendees.busy", Err: err}
+	}
+	h.R.Fail(c, err)
+}
+
+// render renders an organiser page, never indexed. A form sent back with
+// errors says so first in its title, which screen readers announce.
+func (h *AttendeesHandler) render(c *gin.Context, status int, page, title string, data any) {
+	if status == http.StatusUnprocessableEntity {
+		title = h.R.T(c, "admin.error_prefix") + " " + title
+	}
+	p := h.R.NewPage(c, title, data)
+	p.Meta.NoIndex = true
+	p.Now = h.now()
+	h.R.Render(c, status, page, p)
+}
+
+func (h *AttendeesHandler) now() time.Time { return h.Service.DB.Now().UTC() }
+
+func (h *AttendeesHandler) redirect(c *gin.Context, to, flash string) {
+	web.SetFlash(c, h.Acc.Cookies, flash)
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+func eventPath(id int64) string { return "/admin/events/" + strconv.FormatInt(id, 10) }
+
+// listURL is the attendee list with a search and a filter kept.
+func listURL(eventID int64, query, status string) string {
+	return eventPath(eventID) + "/attendees" + queryString(query, status)
+}
+
+func queryString(query, status string) string {
+	v := url.Values{}
+	if q := strings.TrimSpace(query); q != "" {
+		v.Set("q", q)
+	}
+	if s := CleanFilter(status); s != "" {
+		v.Set("status", s)
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// maxQuery bounds a search, in bytes.
+const maxQuery = 200
+
+func searchParam(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxQuery {
+		s = s[:maxQuery]
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+// ---- the list ----
+
+// AttendeesPage is the data of the attendee list.
+type AttendeesPage struct {
+	Event     events.Event
+	EventBase string // /admin/events/{id}
+	Base      string // /admin/events/{id}/attendees
+	Query     string
+	Status    string
+	Filters   []string
+	Rows      []Attendee // those that match the search and the filter
+	Total     int        // every registration
+	Counts    AttendeeCounts
+	Needs     Needs
+	// CanChange: registrations can be moved and removed (the event is not
+	// cancelled and not over).
+	CanChange bool
+	CanAdd    bool // published and not over
+	CSVURL    string
+}
+
+func (h *AttendeesHandler) list(c *gin.Context) {
+	ev, err := h.event(c, accessManage)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	all, err := FindAttendees(c.Request.Context(), h.Service.DB.Read(), ev.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	now := h.now()
+	q, status := searchParam(c.Query("q")), CleanFilter(c.Query("status"))
+	p := AttendeesPage{
+		Event: ev, EventBase: eventPath(ev.ID), Base: eventPath(ev.ID) + "/attendees",
+		Query: q, Status: status, Filters: AttendeeFilters,
+		Rows: FilterAttendees(all, q, status), Total: len(all),
+		Counts: CountAttendees(all), Needs: SummariseNeeds(all),
+		CanChange: !ev.Cancelled() && !ev.Past(now),
+		CanAdd:    ev.Status == "published" && !ev.Past(now),
+		CSVURL:    eventPath(ev.ID) + "/attendees.csv" + queryString(q, status),
+	}
+	h.render(c, http.StatusOK, "admin_attendees", h.R.T(c, "attendees.title", "Title", ev.Title), p)
+}
+
+// ---- move between the waiting list and a place ----
+
+// AttendeesMovePage asks before confirming someone beyond the capacity.
+type AttendeesMovePage struct {
+	Event    events.Event
+	Attendee Attendee
+	Action   string
+	Back     string
+	Query    string
+	Status   string
+}
+
+func (h *AttendeesHandler) move(c *gin.Context) {
+	ev, err := h.event(c, accessManage)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	a, err := h.attendee(c, ev)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	q, status := searchParam(c.PostForm("q")), CleanFilter(c.PostForm("status"))
+	to := c.PostForm("to")
+	if to != StatusConfirmed && to != StatusWaiting {
+		h.R.Fail(c, web.Errorf(http.StatusUnprocessableEntity, "error.attendees.move_target"))
+		return
+	}
+	over := c.PostForm("over_capacity") == "1"
+	_, err = h.Service.MoveRegistration(c.Request.Context(), organisers.CurrentUser(c), ev.ID, a.ID, to, over)
+	if errors.Is(err, ErrOverCapacity) {
+		h.render(c, http.StatusOK, "admin_attendees_move", h.R.T(c, "attendees.move.over_title"), AttendeesMovePage{
+			Event: ev, Attendee: a, Action: c.Request.URL.Path, Back: listURL(ev.ID, q, status), Query: q, Status: status,
+		})
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	flash := "flash.attendees.moved_waiting"
+	if to == StatusConfirmed {
+		flash = "flash.attendees.moved_confirmed"
+	}
+	h.redirect(c, listURL(ev.ID, q, status), flash)
+}
+
+// ---- add by hand ----
+
+// AttendeesAddPage is the form for a registration an organiser types in.
+type AttendeesAddPage struct {
+	Event  events.Event
+	Form   *Form
+	Lang   string // of the person's emails
+	Action string
+	Back   string
+	// Existing is the registration an address already has (a duplicate).
+	Existing *Registration
+}
+
+func (h *AttendeesHandler) addForm(c *gin.Context) {
+	ev, err := h.event(c, accessManage)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := h.canAdd(ev); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.renderAdd(c, http.StatusOK, ev, nil, "nb", nil)
+}
+
+func (h *AttendeesHandler) canAdd(ev events.Event) error {
+	if ev.Status != "published" {
+		return ErrEventNotOpen
+	}
+	if ev.Past(h.now()) {
+		return ErrEventOver
+	}
+	return nil
+}
+
+func (h *AttendeesHandler) renderAdd(c *gin.Context, status int, ev events.Event, f *Form, lang string, existing *Registration) {
+	h.render(c, status, "admin_attendees_new", h.R.T(c, "attendees.add.title"), AttendeesAddPage{
+		Event: ev, Form: f, Lang: lang, Action: eventPath(ev.ID) + "/attendees", Back: listURL(ev.ID, "", ""), Existing: existing,
+	})
+}
+
+func (h *AttendeesHandler) add(c *gin.Context) {
+	ev, err := h.event(c, accessManage)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		h.R.Fail(c, web.ErrBadRequest)
+		return
+	}
+	lang := langOf(c.PostForm("lang"))
+	f := ParseForm(c.Request.PostForm)
+	d, ok := f.Validate(true)
+	if !ok {
+		h.renderAdd(c, http.StatusUnprocessableEntity, ev, f, lang, nil)
+		return
+	}
+	res, err := h.Service.AddByHand(c.Request.Context(), organisers.CurrentUser(c), ev.ID, Input{
+		Details: d, Lang: lang, ConsentWording: h.R.Catalogue().T(lang, IntroConsentKey),
+	})
+	if errors.Is(err, ErrAlreadyRegistered) {
+		f.Fail(FieldEmail, "admin_already_registered", 0)
+		existing := res.Registration
+		h.renderAdd(c, http.StatusUnprocessableEntity, ev, f, lang, &existing)
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	flash := "flash.attendees.added_confirmed"
+	if res.Registration.Waiting() {
+		flash = "flash.attendees.added_waiting"
+	}
+	h.redirect(c, listURL(ev.ID, "", ""), flash)
+}
+
+// ---- remove with a reason ----
+
+// AttendeesRemovePage asks for the reason before removing someone.
+type AttendeesRemovePage struct {
+	Event    events.Event
+	Attendee Attendee
+	Action   string
+	Back     string
+	Query    string
+	Status   string
+	Reason   string
+	Error    string // a catalogue key, when the reason is missing or too long
+	// Promotes: the person has a place and someone waits for one.
+	Promotes bool
+	Max      int
+}
+
+func (h *AttendeesHandler) removeForm(c *gin.Context) {
+	ev, a, ok := h.removable(c)
+	if !ok {
+		return
+	}
+	q, status := searchParam(c.Query("q")), CleanFilter(c.Query("status"))
+	h.renderRemove(c, http.StatusOK, ev, a, q, status, "", "")
+}
+
+// removable reads the event and the registration of a removal, answering
+// itself when either cannot be had or the registration is already gone.
+func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bool) {
+	ev, err := h.event(c, accessManage)
+	if err != nil {
+		h.fail(c, err)
+		return ev, Attendee{}, false
+	}
+	a, err := h.attendee(c, ev)
+	if err != nil {
+		h.fail(c, err)
+		return ev, a, false
+	}
+	switch {
+	case ev.Cancelled():
+		err = ErrEventNotOpen
+	case ev.Past(h.now()):
+		err = ErrEventOver
+	case a.Cancelled():
+		err = ErrWrongStatus
+	}
+	if err != nil {
+		h.fail(c, err)
+		return ev, a, false
+	}
+	return ev, a, true
+}
+
+func (h *AttendeesHandler) renderRemove(c *gin.Context, status int, ev events.Event, a Attendee, q, filter, reason, errKey string) {
+	h.render(c, status, "admin_attendees_remove", h.R.T(c, "attendees.remove.title"), AttendeesRemovePage{
+		Event: ev, Attendee: a, Action: c.Request.URL.Path, Back: listURL(ev.ID, q, filter), Query: q, Status: filter,
+		Reason: reason, Error: errKey, Promotes: a.Confirmed() && ev.WaitlistCount > 0, Max: MaxReason,
+	})
+}
+
+func (h *AttendeesHandler) remove(c *gin.Context) {
+	ev, a, ok := h.removable(c)
+	if !ok {
+		return
+	}
+	q, status := searchParam(c.PostForm("q")), CleanFilter(c.PostForm("status"))
+	reason := strings.TrimSpace(strings.ReplaceAll(c.PostForm("reason"), "\r\n", "\n"))
+	errKey := ""
+	switch {
+	case reason == "":
+		errKey = "attendees.remove.reason_required"
+	case len([]rune(reason)) > MaxReason:
+		errKey = "attendees.remove.reason_too_long"
+	case hasControl(reason, true):
+		errKey = "attendees.remove.reason_invalid"
+	}
+	if errKey != "" {
+		h.renderRemove(c, http.StatusUnprocessableEntity, ev, a, q, status, reason, errKey)
+		return
+	}
+	_, promoted, err := h.Service.RemoveRegistration(c.Request.Context(), organisers.CurrentUser(c), ev.ID, a.ID, reason, h.Mail)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	flash := "flash.attendees.removed"
+	if len(promoted) > 0 {
+		flash = "flash.attendees.removed_promoted"
+	}
+	h.redirect(c, listURL(ev.ID, q, status), flash)
+}
