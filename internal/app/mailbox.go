@@ -81,7 +81,7 @@ func (m *Mailbox) html(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.Header("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	c.Header("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
 	c.Header("X-Frame-Options", "SAMEORIGIN")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(s.HTMLBody))
 }

@@ -207,10 +207,26 @@ func Bool(b bool) int {
 // (zeroed in the database) is not left behind in old WAL frames. Called
 // after an erasure of personal data.
 func (d *DB) EraseTraces(ctx context.Context) error {
-	if _, err := d.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("db: checkpoint: %w", err)
+	// A reader holding an old snapshot keeps the WAL from being emptied;
+	// readers are short, so try a few times before giving up.
+	for attempt := 0; ; attempt++ {
+		var busy, frames, done int
+		err := d.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
+		if err != nil {
+			return fmt.Errorf("db: checkpoint: %w", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 20 {
+			return fmt.Errorf("db: checkpoint: %w: readers hold the write-ahead log", ErrBusy)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("db: checkpoint: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // Backup writes a consistent copy of the database to path, which must not
