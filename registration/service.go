@@ -199,9 +199,11 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 		if r.Confirmed() {
 			full.ConfirmedCount++
 		}
-		if full.WaitlistCount, r.Position, err = line(ctx, tx, r); err != nil {
+		// a new sign-up is last in line: its position is the list's length
+		if r.Position, err = Position(ctx, tx, r); err != nil {
 			return Result{}, err
 		}
+		full.WaitlistCount = max(r.Position, full.WaitlistCount)
 		kind := NoticeConfirmed
 		if r.Waiting() {
 			kind = NoticeWaiting

@@ -61,7 +61,7 @@ func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 }
 
 // hotQueries are prepared: every sign-up runs them.
-var hotQueries = []string{qSeats, qLive, qInsert, qConsent, qToken, qBefore, qAfter}
+var hotQueries = []string{qSeats, qLive, qInsert, qConsent, qToken, qBefore}
 
 // regColumns is the one SELECT list of a registration.
 const regColumns = `id, event_id, status, name, email, email_norm, organisation, role, level, sector,
@@ -236,35 +236,10 @@ func Position(ctx context.Context, q RowQuerier, r Registration) (int, error) {
 	return n + 1, nil
 }
 
-// The waiting list before and after a point, as row values so the index on
-// (event_id, status, queued_at, id) bounds each count.
-const (
-	qBefore = `SELECT COUNT(*) FROM registrations
+// The waiting list before a point, as row values so the index on
+// (event_id, status, queued_at, id) bounds the count.
+const qBefore = `SELECT COUNT(*) FROM registrations
 	WHERE event_id = ? AND status = 'waiting' AND (queued_at, id) < (?, ?)`
-	qAfter = `SELECT COUNT(*) FROM registrations
-	WHERE event_id = ? AND status = 'waiting' AND (queued_at, id) > (?, ?)`
-)
-
-// line is the length of r's event's waiting list and r's position in it
-// (0 unless r is waiting). A new registration is last in line, so the count
-// after it is normally an empty range.
-func line(ctx context.Context, q RowQuerier, r Registration) (waiting, position int, err error) {
-	var before, after int
-	for _, c := range []struct {
-		query string
-		n     *int
-	}{{qBefore, &before}, {qAfter, &after}} {
-		if err := q.QueryRowContext(ctx, c.query, r.EventID, r.QueuedAt.UTC(), r.ID).Scan(c.n); err != nil {
-			return 0, 0, fmt.Errorf("registration: waiting list of %d: %w", r.EventID, err)
-		}
-	}
-	waiting = before + after
-	if r.Waiting() {
-		waiting++
-		position = before + 1
-	}
-	return waiting, position, nil
-}
 
 // insertRegistration stores a new registration and sets its ID.
 const qInsert = `INSERT INTO registrations (event_id, status, name, email, email_norm,
