@@ -477,21 +477,21 @@ func (h *Handler) approve(c *gin.Context) {
 }
 
 func (h *Handler) startNetwork(c *gin.Context) {
-	ev, err := h.loadEvent(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	gid := parseID(c.Param("group"))
-	if gid == 0 {
-		h.fail(c, web.ErrNotFound)
-		return
-	}
-	_, err = h.F.StartNetwork(c.Request.Context(), organisers.CurrentUser(c), ev.ID, gid)
-	h.changed(c, ev, err, "flash.followup_network_started")
+	h.seedAction(c, func(ctx context.Context, u *organisers.User, eventID, groupID int64) error {
+		_, err := h.F.StartNetwork(ctx, u, eventID, groupID)
+		return err
+	}, "flash.followup_network_started")
 }
 
 func (h *Handler) inviteNetwork(c *gin.Context) {
+	h.seedAction(c, func(ctx context.Context, u *organisers.User, eventID, groupID int64) error {
+		_, err := h.F.InviteNetwork(ctx, u, eventID, groupID)
+		return err
+	}, "flash.followup_network_invited")
+}
+
+// seedAction runs an action on one network seed (:group) of the event.
+func (h *Handler) seedAction(c *gin.Context, act func(ctx context.Context, u *organisers.User, eventID, groupID int64) error, flash string) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.fail(c, err)
@@ -502,8 +502,7 @@ func (h *Handler) inviteNetwork(c *gin.Context) {
 		h.fail(c, web.ErrNotFound)
 		return
 	}
-	_, err = h.F.InviteNetwork(c.Request.Context(), organisers.CurrentUser(c), ev.ID, gid)
-	h.changed(c, ev, err, "flash.followup_network_invited")
+	h.changed(c, ev, act(c.Request.Context(), organisers.CurrentUser(c), ev.ID, gid), flash)
 }
 
 // ---- the pages the emails link to ----

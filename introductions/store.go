@@ -7,11 +7,7 @@ package introductions
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,6 +15,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/secret"
 )
 
 // The states of a round.
@@ -478,27 +475,15 @@ const (
 	purposeMet  = "met"
 )
 
-// tokenBytes is the size of a link token: 256 bits from crypto/rand.
-const tokenBytes = 32
-
-func hashToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
-}
-
 // createToken stores a new link token and returns it raw; only its hash is kept.
 func createToken(ctx context.Context, tx *sql.Tx, now time.Time, regID, memberID int64, purpose string, lifetime time.Duration) (string, error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("introductions: token: %w", err)
-	}
-	raw := base64.RawURLEncoding.EncodeToString(b)
+	raw, hash := secret.New()
 	var member any
 	if memberID != 0 {
 		member = memberID
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO intro_tokens (token_hash, registration_id, member_id, purpose, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, hashToken(raw), regID, member, purpose, now, now.Add(lifetime)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`, hash, regID, member, purpose, now, now.Add(lifetime)); err != nil {
 		return "", fmt.Errorf("introductions: create token: %w", err)
 	}
 	return raw, nil
@@ -516,15 +501,12 @@ var ErrTokenExpired = errors.New("introductions: link expired")
 // findToken looks a raw link token up; ErrNotFound when unknown.
 func findToken(ctx context.Context, q querier, now time.Time, raw, purpose string) (linkToken, error) {
 	var t linkToken
-	if len(raw) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
-		return t, ErrNotFound
-	}
-	if _, err := base64.RawURLEncoding.DecodeString(raw); err != nil {
+	if !secret.WellFormed(raw) {
 		return t, ErrNotFound
 	}
 	var expires time.Time
 	err := q.QueryRowContext(ctx, `SELECT registration_id, COALESCE(member_id, 0), expires_at FROM intro_tokens
-		WHERE token_hash = ? AND purpose = ?`, hashToken(raw), purpose).Scan(&t.RegistrationID, &t.MemberID, &expires)
+		WHERE token_hash = ? AND purpose = ?`, secret.Hash(raw), purpose).Scan(&t.RegistrationID, &t.MemberID, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
@@ -581,10 +563,7 @@ const inviteAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 // newInviteCode is a random invitation code such as "K7PM-Q2XD".
 func newInviteCode() string {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		panic("introductions: no randomness: " + err.Error())
-	}
+	b := secret.Random(8)
 	out := make([]byte, 0, 9)
 	for i, c := range b {
 		if i == 4 {

@@ -2,53 +2,25 @@ package registration
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
-)
 
-// tokenBytes is the size of a manage token: 256 bits from crypto/rand,
-// 43 characters in a URL.
-const tokenBytes = 32
+	"github.com/moteplass/moteplass/internal/secret"
+)
 
 // DefaultTokenLifetime is how long after the event ends a manage link works.
 const DefaultTokenLifetime = 60 * 24 * time.Hour
 
-// newToken returns a fresh raw token and the hash that is stored.
-func newToken() (raw, hash string) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
-		panic("registration: no randomness: " + err.Error())
-	}
-	raw = base64.RawURLEncoding.EncodeToString(b)
-	return raw, HashToken(raw)
-}
-
-// HashToken is what is stored for a raw token: hex SHA-256.
-func HashToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
-}
-
-// wellFormedToken rejects what cannot be a token before touching the database.
-func wellFormedToken(raw string) bool {
-	if len(raw) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(raw)
-	return err == nil
-}
+// HashToken is what is stored for a raw manage token.
+func HashToken(raw string) string { return secret.Hash(raw) }
 
 // createToken stores a new manage token for a registration and returns it raw.
 const qToken = `INSERT INTO manage_tokens (token_hash, registration_id, created_at, expires_at) VALUES (?, ?, ?, ?)`
 
 func createToken(ctx context.Context, tx dbtx, now, expires time.Time, regID int64) (string, error) {
-	raw, hash := newToken()
+	raw, hash := secret.New()
 	if _, err := tx.ExecContext(ctx, qToken,
 		hash, regID, now, expires.UTC()); err != nil {
 		return "", fmt.Errorf("registration: create token: %w", err)
@@ -71,7 +43,7 @@ func lastTokenAt(ctx context.Context, tx dbtx, regID int64) (time.Time, error) {
 
 // registrationForToken finds the registration a raw token opens.
 func registrationForToken(ctx context.Context, q RowQuerier, now time.Time, raw string) (int64, error) {
-	if !wellFormedToken(raw) {
+	if !secret.WellFormed(raw) {
 		return 0, ErrTokenUnknown
 	}
 	var id int64
