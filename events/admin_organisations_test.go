@@ -11,8 +11,8 @@ import (
 
 func TestAdminOrganisations(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	admin := admLogin(t, a.Router, admAdmin)
-	organiser := admLogin(t, a.Router, admOrganiser)
+	admin := apptest.DemoLogin(t, a.Router, admAdmin)
+	organiser := apptest.DemoLogin(t, a.Router, admOrganiser)
 
 	if rec := organiser.Get("/admin/organisations"); rec.Code != http.StatusForbidden {
 		t.Errorf("an organiser sees the organisers page: %d", rec.Code)

@@ -31,7 +31,6 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/templates"
@@ -42,29 +41,6 @@ const (
 	admOrganiser = "arrangor@dfo.example.no" // organiser at DFØ
 	admCheckIn   = "innsjekk@dfo.example.no" // check-in volunteer at DFØ
 )
-
-// admLogin is a browser logged in through the login form.
-func admLogin(t testing.TB, h http.Handler, email string) *apptest.Client {
-	t.Helper()
-	cl := apptest.NewClient(t, h)
-	rec := cl.PostForm("/admin/login", url.Values{"email": {email}, "password": {demo.Password}})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("login as %s: status %d", email, rec.Code)
-	}
-	return cl
-}
-
-// admWant fails unless rec has status want, showing the page's text.
-func admWant(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		text := apptest.Text(rec.Body.Bytes())
-		if len(text) > 600 {
-			text = text[:600]
-		}
-		t.Fatalf("status %d, want %d (Location %q); page: %s", rec.Code, want, rec.Header().Get("Location"), text)
-	}
-}
 
 // admDay is a day some days from today in Oslo, as a date input sends it.
 func admDay(days int) string {
@@ -130,7 +106,7 @@ var admEditPath = regexp.MustCompile(`^/admin/(events|series)/([0-9]+)$`)
 func admCreated(t testing.TB, cl *apptest.Client, path string, form url.Values) int64 {
 	t.Helper()
 	rec := cl.PostForm(path, form)
-	admWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	m := admEditPath.FindStringSubmatch(rec.Header().Get("Location"))
 	if m == nil {
 		t.Fatalf("redirect to %q, want an edit page", rec.Header().Get("Location"))
@@ -236,16 +212,16 @@ func admContains(t testing.TB, rec *httptest.ResponseRecorder, want ...string) {
 
 func TestAdminEventLifecycle(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := admLogin(t, a.Router, admOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	public := apptest.NewClient(t, a.Router)
 	nhh := admEventBySlug(t, a, "varkonferansen-nhh").Organiser.ID
 
-	admWant(t, cl.Get("/admin/events/new"), http.StatusOK)
+	apptest.Want(t, cl.Get("/admin/events/new"), http.StatusOK)
 	// an organiser never chooses the organiser, even by posting another's id
 	form := admWith(admForm(), "organiser_id", strconv.FormatInt(nhh, 10))
 	id := admCreated(t, cl, "/admin/events", form)
 	rec := cl.Get("/admin/events/" + strconv.FormatInt(id, 10))
-	admWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	admContains(t, rec, "Utkastet er lagret")
 
 	ev := admEvent(t, a, id)
@@ -275,7 +251,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		if n, _ := admAudit(t, a, "event_create", "event", id); n != 1 {
 			t.Errorf("%d event_create audit rows", n)
 		}
-		admWant(t, public.Get("/events/"+ev.Slug), http.StatusNotFound)
+		apptest.Want(t, public.Get("/events/"+ev.Slug), http.StatusNotFound)
 	})
 
 	t.Run("a second event with the same title gets a numbered slug", func(t *testing.T) {
@@ -284,33 +260,33 @@ func TestAdminEventLifecycle(t *testing.T) {
 			t.Errorf("slug %q", got)
 		}
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "slug", ev.Slug))
-		admWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		admContains(t, rec, "Et annet arrangement bruker allerede denne adressen")
 	})
 
 	t.Run("publish makes it public", func(t *testing.T) {
-		admWant(t, public.Get("/"), http.StatusOK) // warm the page cache
+		apptest.Want(t, public.Get("/"), http.StatusOK) // warm the page cache
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{})
-		admWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		admContains(t, cl.Follow(rec), "Arrangementet er publisert")
 		if got := admEvent(t, a, id).Status; got != "published" {
 			t.Fatalf("status %s", got)
 		}
 		page := public.Get("/events/" + ev.Slug)
-		admWant(t, page, http.StatusOK)
+		apptest.Want(t, page, http.StatusOK)
 		admContains(t, page, "Ledermøte på Bryggen – våren", "Bryggen konferansesenter")
 		admContains(t, public.Get("/"), "Ledermøte på Bryggen – våren")
 		if n, _ := admAudit(t, a, "event_publish", "event", id); n != 1 {
 			t.Errorf("%d event_publish audit rows", n)
 		}
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{}), http.StatusConflict)
 	})
 
 	t.Run("editing the title keeps the slug and the sequence", func(t *testing.T) {
 		f := admForm()
 		f.Set("slug", ev.Slug)
 		f.Set("title", "Ledermøte på Bryggen: tillit i praksis")
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
 		got := admEvent(t, a, id)
 		if got.Title != "Ledermøte på Bryggen: tillit i praksis" || got.Slug != ev.Slug || got.Sequence != 0 {
 			t.Errorf("title %q slug %q sequence %d", got.Title, got.Slug, got.Sequence)
@@ -334,7 +310,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		f.Set("start_time", "09:00")
 		f.Set("end_time", "10:30")
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f)
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		admContains(t, rec, "2 påmeldte deltakere får en oppdatert kalenderinvitasjon")
 		if got := admEvent(t, a, id); got.Sequence != 0 || got.StartsAt.In(events.Oslo).Hour() != 8 {
 			t.Fatalf("saved before confirming: sequence %d, starts %s", got.Sequence, got.StartsAt)
@@ -347,13 +323,13 @@ func TestAdminEventLifecycle(t *testing.T) {
 		// "go back and change" shows the form with what was typed
 		back := admWith(carried, "back", "1")
 		rec = cl.PostForm(fmt.Sprintf("/admin/events/%d", id), back)
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		if !strings.Contains(rec.Body.String(), `name="start_time" type="time" value="09:00"`) {
 			t.Error("back from the confirmation lost the typed start time")
 		}
 
 		carried.Set("confirmed", "1")
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), carried), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), carried), http.StatusSeeOther)
 		got := admEvent(t, a, id)
 		if got.Sequence != 1 || got.StartsAt.In(events.Oslo).Format("15:04") != "09:00" || got.EndsAt.In(events.Oslo).Format("15:04") != "10:30" {
 			t.Errorf("sequence %d, %s–%s", got.Sequence, got.StartsAt.In(events.Oslo), got.EndsAt.In(events.Oslo))
@@ -368,9 +344,9 @@ func TestAdminEventLifecycle(t *testing.T) {
 		f := admFormOf(before)
 		f.Set("venue_name", "Media City Bergen")
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f)
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		f.Set("confirmed", "1")
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
 		got := admEvent(t, a, id)
 		if got.Sequence != 2 || got.Venue.Name != "Media City Bergen" || got.Venue.ID == before.Venue.ID {
 			t.Errorf("sequence %d, venue %+v (was %d)", got.Sequence, got.Venue, before.Venue.ID)
@@ -380,7 +356,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	t.Run("raising the capacity needs no confirmation and keeps the sequence", func(t *testing.T) {
 		f := admFormOf(admEvent(t, a, id))
 		f.Set("capacity", "60")
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
 		if got := admEvent(t, a, id); got.Capacity != 60 || got.Sequence != 2 {
 			t.Errorf("capacity %d sequence %d", got.Capacity, got.Sequence)
 		}
@@ -388,7 +364,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 
 	t.Run("unpublish is refused while people are registered", func(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/unpublish", id), url.Values{})
-		admWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		admContains(t, rec, "kan ikke gjøres om til utkast fordi 3 personer er påmeldt")
 		if got := admEvent(t, a, id).Status; got != "published" {
 			t.Errorf("status %s", got)
@@ -398,7 +374,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	t.Run("duplicate makes a draft copy without registrations", func(t *testing.T) {
 		src := admEvent(t, a, id)
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/duplicate", id), url.Values{})
-		admWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		m := admEditPath.FindStringSubmatch(rec.Header().Get("Location"))
 		if m == nil || m[2] == strconv.FormatInt(id, 10) {
 			t.Fatalf("redirect to %q", rec.Header().Get("Location"))
@@ -415,15 +391,15 @@ func TestAdminEventLifecycle(t *testing.T) {
 			t.Errorf("%d event_duplicate rows, detail %q", n, detail)
 		}
 		// a draft can be unpublished no further and cancelled not at all
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", cid), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", cid), url.Values{}), http.StatusConflict)
 	})
 
 	t.Run("cancel asks, then cancels and raises the sequence", func(t *testing.T) {
 		rec := cl.Get(fmt.Sprintf("/admin/events/%d/cancel", id))
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		admContains(t, rec, "(3 personer)")
 		rec = cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", id), url.Values{})
-		admWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		admContains(t, cl.Follow(rec), "Arrangementet er avlyst")
 		got := admEvent(t, a, id)
 		if got.Status != "cancelled" || got.Sequence != 3 {
@@ -433,13 +409,13 @@ func TestAdminEventLifecycle(t *testing.T) {
 		if n, _ := admAudit(t, a, "event_cancel", "event", id); n != 1 {
 			t.Errorf("%d event_cancel rows", n)
 		}
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", id), url.Values{}), http.StatusConflict)
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", id), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{}), http.StatusConflict)
 	})
 
 	t.Run("the home page lists the events", func(t *testing.T) {
 		rec := cl.Get("/admin")
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		admContains(t, rec, "Ledermøte på Bryggen: tillit i praksis", "Avlyst", "Utkast", "Tid for ledelse")
 		if strings.Contains(apptest.Text(rec.Body.Bytes()), "Vårkonferansen") {
 			t.Error("the home page of DFØ shows NHH's event")
@@ -475,10 +451,10 @@ func admFormOf(ev events.Event) url.Values {
 
 func TestAdminEditFormShowsTheSavedEvent(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := admLogin(t, a.Router, admOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	ev := admEventBySlug(t, a, "tid-for-ledelse-bergen-kunstig-intelligens")
 	rec := cl.Get(fmt.Sprintf("/admin/events/%d", ev.ID))
-	admWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	body := rec.Body.String()
 	for _, want := range []string{
 		`name="title" type="text" value="Tid for ledelse: Å lede når KI kommer inn i arbeidet"`,
@@ -497,7 +473,7 @@ func TestAdminEditFormShowsTheSavedEvent(t *testing.T) {
 		t.Error("more than three empty agenda rows")
 	}
 	// saving the form unchanged changes nothing that matters to attendees
-	admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", ev.ID), admFormOf(ev)), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", ev.ID), admFormOf(ev)), http.StatusSeeOther)
 	got := admEvent(t, a, ev.ID)
 	if got.Sequence != ev.Sequence || !got.StartsAt.Equal(ev.StartsAt) || got.Venue.ID != ev.Venue.ID || len(got.Agenda) != len(ev.Agenda) {
 		t.Errorf("an unchanged save changed the event: %+v", got)
@@ -511,7 +487,7 @@ func TestAdminEditFormShowsTheSavedEvent(t *testing.T) {
 
 func TestAdminValidation(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := admLogin(t, a.Router, admOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	events0 := admCount(t, a, `SELECT COUNT(*) FROM events`)
 	for _, tc := range []struct {
 		name    string
@@ -547,7 +523,7 @@ func TestAdminValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := cl.PostForm("/admin/events", admWith(admForm(), tc.kv...))
-			admWant(t, rec, http.StatusUnprocessableEntity)
+			apptest.Want(t, rec, http.StatusUnprocessableEntity)
 			body := rec.Body.String()
 			admContains(t, rec, tc.message)
 			if !strings.Contains(body, `href="#f-`+tc.field+`"`) {
@@ -570,14 +546,14 @@ func TestAdminValidation(t *testing.T) {
 		cl.Header.Set("Accept-Language", "en")
 		defer cl.Header.Del("Accept-Language")
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "capacity", "abc", "title", ""))
-		admWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		admContains(t, rec, "The form was not saved", "Fill in this field.", "Type the number of places as a whole number")
 	})
 }
 
 func TestAdminSeries(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := admLogin(t, a.Router, admOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	// next year: 10 and 24 March are winter time, 7 April on summer time
 	// (summer time starts on the last Sunday of March)
 	year := time.Now().In(events.Oslo).Year() + 1
@@ -625,12 +601,12 @@ func TestAdminSeries(t *testing.T) {
 
 	t.Run("the series page lists its meetings", func(t *testing.T) {
 		rec := cl.Get(fmt.Sprintf("/admin/series/%d", sid))
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		admContains(t, rec, "møte 1 av 5", "møte 5 av 5", "Lånekassen", "Endringene gjelder de 5 kommende møtene")
 	})
 
 	first := meetings[0]
-	admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", first.ID), url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", first.ID), url.Values{}), http.StatusSeeOther)
 	admAddRegistrations(t, a, first.ID, "confirmed", 1)
 
 	t.Run("changing the whole series asks first and reaches every future meeting", func(t *testing.T) {
@@ -640,14 +616,14 @@ func TestAdminSeries(t *testing.T) {
 			"venue_lat": {""}, "venue_lon": {""}, "venue_access": {""}, "capacity": {"25"},
 		}
 		rec := cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), edit)
-		admWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		admContains(t, rec, "1 påmeldt deltaker får en oppdatert kalenderinvitasjon")
 		if got := admEvent(t, a, first.ID); got.Capacity != 20 {
 			t.Fatalf("saved before confirming")
 		}
 		carried := admHidden(rec.Body.String())
 		carried.Set("confirmed", "1")
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), carried), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), carried), http.StatusSeeOther)
 		for k, m := range meetings {
 			got := admEvent(t, a, m.ID)
 			if want := fmt.Sprintf("HR-nettverket i Bergen, møte %d av 5", k+1); got.Title != want || got.Capacity != 25 || got.Venue.Name != "Media City Bergen" {
@@ -691,7 +667,7 @@ func TestAdminSeries(t *testing.T) {
 			{[]string{"title", ""}, "Fyll inn dette feltet."},
 		} {
 			rec := cl.PostForm("/admin/series", admWith(form, tc.kv...))
-			admWant(t, rec, http.StatusUnprocessableEntity)
+			apptest.Want(t, rec, http.StatusUnprocessableEntity)
 			admContains(t, rec, tc.message)
 			if !strings.Contains(html.UnescapeString(rec.Body.String()), "Statsforvalteren i Vestland") {
 				t.Errorf("%v: the typed hosts are lost", tc.kv)
@@ -713,9 +689,9 @@ func TestAdminAccess(t *testing.T) {
 
 	clients := map[string]*apptest.Client{
 		"anonymous": apptest.NewClient(t, a.Router),
-		"organiser": admLogin(t, a.Router, admOrganiser),
-		"checkin":   admLogin(t, a.Router, admCheckIn),
-		"admin":     admLogin(t, a.Router, admAdmin),
+		"organiser": apptest.DemoLogin(t, a.Router, admOrganiser),
+		"checkin":   apptest.DemoLogin(t, a.Router, admCheckIn),
+		"admin":     apptest.DemoLogin(t, a.Router, admAdmin),
 	}
 	type req struct {
 		who, method, path string
@@ -774,7 +750,7 @@ func TestAdminAccess(t *testing.T) {
 			} else {
 				rec = cl.PostForm(tc.path, admWith(valid))
 			}
-			admWant(t, rec, tc.want)
+			apptest.Want(t, rec, tc.want)
 			if tc.want == http.StatusSeeOther && !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login?next=") {
 				t.Errorf("redirect to %q, want the login page", rec.Header().Get("Location"))
 			}
@@ -802,7 +778,7 @@ func TestAdminAccess(t *testing.T) {
 			t.Errorf("organiser %d, want %d", got, other.Organiser.ID)
 		}
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "organiser_id", "999"))
-		admWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		admContains(t, rec, "Velg en arrangør fra lista.")
 	})
 
@@ -865,7 +841,7 @@ func TestAdminOnChange(t *testing.T) {
 		seen = append(seen, ch)
 		return nil
 	})
-	cl := admLogin(t, h, admOrganiser)
+	cl := apptest.DemoLogin(t, h, admOrganiser)
 	id := admCreated(t, cl, "/admin/events", admForm())
 	path := fmt.Sprintf("/admin/events/%d", id)
 	if len(seen) != 0 {
@@ -882,7 +858,7 @@ func TestAdminOnChange(t *testing.T) {
 	}
 
 	t.Run("publish", func(t *testing.T) {
-		admWant(t, cl.PostForm(path+"/publish", url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(path+"/publish", url.Values{}), http.StatusSeeOther)
 		ch := last(t)
 		if ch.Before.Status != "draft" || ch.After.Status != "published" || ch.TimeOrPlaceChanged() || ch.After.Sequence != 0 {
 			t.Errorf("%s → %s, sequence %d", ch.Before.Status, ch.After.Status, ch.After.Sequence)
@@ -896,7 +872,7 @@ func TestAdminOnChange(t *testing.T) {
 		f.Set("start_time", "07:45")
 		f.Set("agenda.0.time", "07:45")
 		f.Set("confirmed", "1")
-		admWant(t, cl.PostForm(path, f), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(path, f), http.StatusSeeOther)
 		ch := last(t)
 		if !ch.TimeOrPlaceChanged() || ch.After.Sequence != ch.Before.Sequence+1 {
 			t.Errorf("time changed %v, sequence %d → %d", ch.TimeOrPlaceChanged(), ch.Before.Sequence, ch.After.Sequence)
@@ -915,7 +891,7 @@ func TestAdminOnChange(t *testing.T) {
 	t.Run("capacity", func(t *testing.T) {
 		f := admFormOf(admEvent(t, a, id))
 		f.Set("capacity", "41")
-		admWant(t, cl.PostForm(path, f), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(path, f), http.StatusSeeOther)
 		ch := last(t)
 		if !ch.CapacityRaised() || ch.TimeOrPlaceChanged() || ch.After.Capacity != 41 {
 			t.Errorf("capacity raised %v, %d → %d", ch.CapacityRaised(), ch.Before.Capacity, ch.After.Capacity)
@@ -931,7 +907,7 @@ func TestAdminOnChange(t *testing.T) {
 		f.Set("title", "Ny tittel som ikke blir lagret")
 		f.Set("capacity", "80")
 		rec := cl.PostForm(path, f)
-		admWant(t, rec, http.StatusInternalServerError)
+		apptest.Want(t, rec, http.StatusInternalServerError)
 		if got := admEvent(t, a, id); got.Title != before.Title || got.Capacity != before.Capacity || !got.UpdatedAt.Equal(before.UpdatedAt) {
 			t.Errorf("saved despite the hook's error: %q capacity %d", got.Title, got.Capacity)
 		}
@@ -944,7 +920,7 @@ func TestAdminOnChange(t *testing.T) {
 	})
 
 	t.Run("cancel", func(t *testing.T) {
-		admWant(t, cl.PostForm(path+"/cancel", url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(path+"/cancel", url.Values{}), http.StatusSeeOther)
 		ch := last(t)
 		if !ch.Cancelled() || ch.After.Sequence != ch.Before.Sequence+1 {
 			t.Errorf("cancelled %v, sequence %d → %d", ch.Cancelled(), ch.Before.Sequence, ch.After.Sequence)
@@ -978,16 +954,16 @@ func TestAdminPagesSpeakBothLanguages(t *testing.T) {
 	own := admEventBySlug(t, a, "tid-for-ledelse-bergen-psykologisk-trygghet")
 	series := admEventBySlug(t, a, "administrasjonssjefer-stavanger-mote-1").Series.ID
 	// one of each audit action, for the audit page
-	cl := admLogin(t, a.Router, admAdmin)
+	cl := apptest.DemoLogin(t, a.Router, admAdmin)
 	id := admCreated(t, cl, "/admin/events", admWith(admForm(), "organiser_id", strconv.FormatInt(own.Organiser.ID, 10)))
 	for _, action := range []string{"publish", "cancel", "duplicate"} {
-		admWant(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/%s", id, action), url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/%s", id, action), url.Values{}), http.StatusSeeOther)
 	}
 	admCreated(t, cl, "/admin/series", url.Values{"title": {"N"}, "region": {"oslo"}, "organiser_id": {strconv.FormatInt(own.Organiser.ID, 10)},
 		"venue_name": {"V"}, "venue_city": {"Oslo"}, "capacity": {"10"}, "language": {"en"}, "count": {"1"}, "first_date": {admDay(30)}, "start_time": {"10:00"}, "duration": {"2"}, "interval": {"1"}})
 	for _, lang := range []string{"nb", "en"} {
 		t.Run(lang, func(t *testing.T) {
-			cl := admLogin(t, a.Router, admAdmin)
+			cl := apptest.DemoLogin(t, a.Router, admAdmin)
 			cl.Header.Set("Accept-Language", lang)
 			moved := admWith(admFormOf(admEvent(t, a, own.ID)), "start_time", "07:30")
 			if admEvent(t, a, own.ID).ConfirmedCount == 0 {

@@ -29,7 +29,6 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/templates"
@@ -58,27 +57,6 @@ func (p fuPerson) email() string {
 	}
 	local := strings.NewReplacer(" ", ".", "ø", "o", "å", "a", "æ", "ae", "é", "e").Replace(strings.ToLower(p.Name))
 	return local + "@fu.example.no"
-}
-
-func fuLogin(t testing.TB, h http.Handler, email string) *apptest.Client {
-	t.Helper()
-	cl := apptest.NewClient(t, h)
-	rec := cl.PostForm("/admin/login", url.Values{"email": {email}, "password": {demo.Password}})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("login as %s: status %d", email, rec.Code)
-	}
-	return cl
-}
-
-func fuWant(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		text := apptest.Text(rec.Body.Bytes())
-		if len(text) > 800 {
-			text = text[:800]
-		}
-		t.Fatalf("status %d, want %d (Location %q); page: %s", rec.Code, want, rec.Header().Get("Location"), text)
-	}
 }
 
 func fuContains(t testing.TB, rec *httptest.ResponseRecorder, want ...string) {
@@ -291,7 +269,7 @@ func fuLink(t testing.TB, text, path string) string {
 func fuGenerate(t testing.TB, cl *apptest.Client, eventID int64) {
 	t.Helper()
 	rec := cl.PostForm(fuPath(eventID, ""), url.Values{})
-	fuWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != fuPath(eventID, "") {
 		t.Fatalf("redirect to %q", loc)
 	}
@@ -299,12 +277,12 @@ func fuGenerate(t testing.TB, cl *apptest.Client, eventID int64) {
 
 func fuApprove(t testing.TB, cl *apptest.Client, eventID int64) {
 	t.Helper()
-	fuWant(t, cl.PostForm(fuPath(eventID, "/approve"), url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm(fuPath(eventID, "/approve"), url.Values{}), http.StatusSeeOther)
 }
 
 func TestFollowupTakesConsentedAttendees(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 
 	t.Run("attendance taken: consented and checked in only", func(t *testing.T) {
 		ev := fuEvent(t, a, "dfo", 3*time.Hour)
@@ -315,7 +293,7 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 			fuPerson{Name: "Dag Inne", Org: "Husbanken", Consent: true, CheckedIn: true},
 		)
 		page := cl.Get(fuPath(ev.ID, ""))
-		fuWant(t, page, http.StatusOK)
+		apptest.Want(t, page, http.StatusOK)
 		fuContains(t, page, "2 deltakere var til stede og har sagt ja", "Lag forslag til introduksjoner")
 		if n := fuCount(t, a, `SELECT COUNT(*) FROM intro_rounds WHERE event_id = ?`, ev.ID); n != 0 {
 			t.Fatalf("a GET made a round")
@@ -379,7 +357,7 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 		page := cl.Get(fuPath(ev.ID, ""))
 		fuContains(t, page, "1 person i forslaget har trukket samtykket")
 		confirm := cl.Get(fuPath(ev.ID, "/approve"))
-		fuWant(t, confirm, http.StatusOK)
+		apptest.Want(t, confirm, http.StatusOK)
 		fuContains(t, confirm, "3 e-poster går ut", "1 person har trukket samtykket")
 		before := len(fuOutbox(t, a, "introduction"))
 		fuApprove(t, cl, ev.ID)
@@ -409,7 +387,7 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 		fuContains(t, page, "når arrangementet er over")
 		fuLacks(t, page, "Lag forslag til introduksjoner")
 		rec := cl.PostForm(fuPath(ev.ID, ""), url.Values{})
-		fuWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		fuContains(t, rec, "når arrangementet er over")
 	})
 }
@@ -429,7 +407,7 @@ var fuSix = []fuPerson{
 
 func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 	ev := fuEvent(t, a, "dfo", 24*time.Hour)
 	ids := fuRegister(t, a, ev.ID, fuSix...)
 	anne, bjorn, cato, dina, eva, finn := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
@@ -445,12 +423,12 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 		}
 	}
 	page := cl.Get(fuPath(ev.ID, ""))
-	fuWant(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	fuContains(t, page, "Gruppe 1", "Gruppe 2", "Anne Aas", "Skatteetaten", "HR-sjef", "Mellomleder", "Toppleder", "Dere ")
 
 	t.Run("a move that would put one organisation together is refused", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(anne)}, "group": {fmt.Sprint(fuGroupOf(groups, bjorn))}})
-		fuWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		fuContains(t, rec, "Anne Aas ble ikke flyttet: Bjørn Berg", "samme virksomhet")
 		if got := fuGroups(t, a, ev.ID, introductions.KindIntro); fuGroupOf(got, anne) != fuGroupOf(groups, anne) {
 			t.Errorf("Anne moved anyway")
@@ -459,7 +437,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 
 	t.Run("a move that would put two top leaders of one sector together is refused", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(cato)}, "group": {fmt.Sprint(fuGroupOf(groups, dina))}})
-		fuWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		fuContains(t, rec, "Cato Dahl ble ikke flyttet: Dina Eide", "toppleder i samme sektor")
 	})
 
@@ -472,7 +450,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 			}
 		}
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(finn)}, "group": {fmt.Sprint(to)}})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		fuContains(t, cl.Follow(rec), "Personen er flyttet")
 		got := fuGroups(t, a, ev.ID, introductions.KindIntro)
 		if fuGroupOf(got, finn) != to || len(got[to]) != 4 || len(got[from]) != 2 {
@@ -486,7 +464,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	t.Run("a person can be taken out of a group", func(t *testing.T) {
 		got := fuGroups(t, a, ev.ID, introductions.KindIntro)
 		rec := cl.PostForm(fuPath(ev.ID, "/remove"), url.Values{"registration": {fmt.Sprint(eva)}})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		after := fuGroups(t, a, ev.ID, introductions.KindIntro)
 		if fuGroupOf(after, eva) != 0 || len(after[fuGroupOf(got, eva)]) != len(got[fuGroupOf(got, eva)])-1 {
 			t.Errorf("after removing Eva: %v", after)
@@ -499,7 +477,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 		var seed int64
 		a.DB.Read().QueryRow(`SELECT seed FROM intro_rounds WHERE event_id = ?`, ev.ID).Scan(&seed)
 		rec := cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		var seed2 int64
 		a.DB.Read().QueryRow(`SELECT seed FROM intro_rounds WHERE event_id = ?`, ev.ID).Scan(&seed2)
 		if seed2 == seed {
@@ -521,13 +499,13 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 
 	t.Run("approval sends one email per member with only what they agreed to share", func(t *testing.T) {
 		confirm := cl.Get(fuPath(ev.ID, "/approve"))
-		fuWant(t, confirm, http.StatusOK)
+		apptest.Want(t, confirm, http.StatusOK)
 		fuContains(t, confirm, "6 e-poster går ut, én til hver person i 2 grupper", "Ja, send 6 e-poster")
 		if n := len(fuOutbox(t, a, "introduction")); n != 0 {
 			t.Fatalf("%d emails before approval", n)
 		}
 		rec := cl.PostForm(fuPath(ev.ID, "/approve"), url.Values{})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		fuContains(t, cl.Follow(rec), "Introduksjonene er sendt")
 
 		mails := fuOutbox(t, a, "introduction")
@@ -598,12 +576,12 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 
 	t.Run("after approval nothing can be changed or sent again", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(finn)}, "group": {"new"}})
-		fuWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		fuContains(t, rec, "allerede sendt")
-		fuWant(t, cl.PostForm(fuPath(ev.ID, "/approve"), url.Values{}), http.StatusConflict)
-		fuWant(t, cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, "/approve"), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{}), http.StatusConflict)
 		// a second click on "generate" changes nothing
-		fuWant(t, cl.PostForm(fuPath(ev.ID, ""), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, ""), url.Values{}), http.StatusConflict)
 		if n := len(fuOutbox(t, a, "introduction")); n != 6 {
 			t.Errorf("%d emails after the second tries", n)
 		}
@@ -631,14 +609,14 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 			if g := fuGroupOf(got, nids[0]); g != 0 && g == fuGroupOf(got, nids[1]) {
 				t.Fatalf("%s and %s were introduced again: %v", pair[0].Name, pair[1].Name, got)
 			}
-			fuWant(t, cl.PostForm(fuPath(next.ID, "/regenerate"), url.Values{}), http.StatusSeeOther)
+			apptest.Want(t, cl.PostForm(fuPath(next.ID, "/regenerate"), url.Values{}), http.StatusSeeOther)
 		}
 	})
 }
 
 func TestFollowupStopLink(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 	ev := fuEvent(t, a, "dfo", time.Hour)
 	stopper := fuPerson{Name: "Siri Stopp", Org: "Lånekassen", Consent: true, Lang: "en"}
 	fuRegister(t, a, ev.ID, stopper, fuPerson{Name: "Tor Videre", Org: "NAV", Consent: true})
@@ -658,7 +636,7 @@ func TestFollowupStopLink(t *testing.T) {
 	}
 	visitor := apptest.NewClient(t, a.Router)
 	page := visitor.Get(link)
-	fuWant(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	fuContains(t, page, "No more introductions", "Yes, do not introduce me again")
 	if page.Header().Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("the page with the token may leak it as a referrer")
@@ -668,7 +646,7 @@ func TestFollowupStopLink(t *testing.T) {
 	}
 	path := strings.SplitN(link, "?", 2)[0]
 	rec := visitor.PostForm(path, url.Values{})
-	fuWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	fuContains(t, visitor.Follow(rec), "We will not introduce you to anyone again")
 
 	if n := fuCount(t, a, `SELECT COUNT(*) FROM registrations WHERE email_norm = ? AND intro_consent = 1`, stopper.email()); n != 0 {
@@ -698,9 +676,9 @@ func TestFollowupStopLink(t *testing.T) {
 	})
 
 	t.Run("unknown and malformed links", func(t *testing.T) {
-		fuWant(t, visitor.Get("/introductions/stop/"+strings.Repeat("A", 43)), http.StatusNotFound)
-		fuWant(t, visitor.Get("/introductions/stop/nonsense"), http.StatusNotFound)
-		fuWant(t, visitor.PostForm("/introductions/stop/"+strings.Repeat("A", 43), url.Values{}), http.StatusNotFound)
+		apptest.Want(t, visitor.Get("/introductions/stop/"+strings.Repeat("A", 43)), http.StatusNotFound)
+		apptest.Want(t, visitor.Get("/introductions/stop/nonsense"), http.StatusNotFound)
+		apptest.Want(t, visitor.PostForm("/introductions/stop/"+strings.Repeat("A", 43), url.Values{}), http.StatusNotFound)
 	})
 }
 
@@ -721,7 +699,7 @@ func fuSeedPeople() []fuPerson {
 
 func TestFollowupNetworkSeed(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 	ev := fuEvent(t, a, "dfo", 2*time.Hour)
 	people := fuSeedPeople()
 	fuRegister(t, a, ev.ID, people...)
@@ -742,7 +720,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 
 	seriesBefore := fuCount(t, a, `SELECT COUNT(*) FROM series`)
 	rec := cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/start", seedID)), url.Values{})
-	fuWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	fuContains(t, cl.Follow(rec), "Nettverket er startet")
 	if n := fuCount(t, a, `SELECT COUNT(*) FROM series`); n != seriesBefore+1 {
 		t.Fatalf("%d series, want %d", n, seriesBefore+1)
@@ -780,13 +758,13 @@ func TestFollowupNetworkSeed(t *testing.T) {
 	}
 
 	t.Run("a started seed is not started twice", func(t *testing.T) {
-		fuWant(t, cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/start", seedID)), url.Values{}), http.StatusConflict)
-		fuWant(t, cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/start", seedID)), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{}), http.StatusConflict)
 	})
 
 	t.Run("invitations wait until the meeting is published", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{})
-		fuWant(t, rec, http.StatusConflict)
+		apptest.Want(t, rec, http.StatusConflict)
 		fuContains(t, rec, "Publiser det første møtet")
 	})
 
@@ -796,7 +774,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 			return err
 		})
 		rec := cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		mails := fuOutbox(t, a, "introduction_network")
 		if len(mails) != 12 {
 			t.Fatalf("%d invitations, want 12", len(mails))
@@ -818,7 +796,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 				t.Errorf("invitation shows a phone number")
 			}
 		}
-		fuWant(t, cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{}), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{}), http.StatusConflict)
 		fuContains(t, cl.Get(fuPath(ev.ID, "")), "Invitasjonene er sendt")
 	})
 }
@@ -826,7 +804,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 // fuSent sets up a sent round of one group of three and returns it.
 func fuSent(t testing.TB, a *app.App) (events.Event, []int64) {
 	t.Helper()
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 	ev := fuEvent(t, a, "dfo", time.Hour)
 	ids := fuRegister(t, a, ev.ID,
 		fuPerson{Name: "Wenche Møtt", Org: "Skatteetaten", Consent: true},
@@ -884,31 +862,31 @@ func TestFollowupDidYouMeet(t *testing.T) {
 			link = strings.Replace(link, "answer=yes", "answer="+which, 1)
 		}
 		page := visitor.Get(link)
-		fuWant(t, page, http.StatusOK)
+		apptest.Want(t, page, http.StatusOK)
 		fuContains(t, page, words[:3]...)
 		if n := fuCount(t, a, `SELECT COUNT(*) FROM intro_members WHERE met IS NOT NULL`); n != answered {
 			t.Fatalf("a GET recorded an answer")
 		}
 		rec := visitor.PostForm(strings.SplitN(link, "?", 2)[0], url.Values{"answer": {which}})
-		fuWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		fuContains(t, visitor.Follow(rec), words[3])
 		answered++
 	}
 	answer(wenche, "yes", "Møttes dere?", "Ja, vi møttes", "Nei, ikke ennå", "Takk! Vi har registrert svaret ditt: «Ja, vi møttes».")
 	answer(xander, "no", "Did you meet?", "Yes, we met", "No, not yet", "Thank you! We have recorded your answer: “No, not yet”.")
 
-	cl := fuLogin(t, a.Router, fuOrganiser) // the old session ran out in the meantime
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser) // the old session ran out in the meantime
 	page := cl.Get(fuPath(ev.ID, ""))
-	fuWant(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	fuContains(t, page, "Grupper som har møttes 1 av 1", "Svarte «Ja, vi møttes» 1", "Svarte «Nei, ikke ennå» 1", "Har ikke svart 1",
 		"Spørsmålet om de har møttes er sendt")
 
 	t.Run("the answer can be changed", func(t *testing.T) {
 		link := fuLink(t, links[wenche], "/introductions/met/")
 		path := strings.SplitN(link, "?", 2)[0]
-		fuWant(t, visitor.PostForm(path, url.Values{"answer": {"no"}}), http.StatusSeeOther)
+		apptest.Want(t, visitor.PostForm(path, url.Values{"answer": {"no"}}), http.StatusSeeOther)
 		fuContains(t, cl.Get(fuPath(ev.ID, "")), "Grupper som har møttes 0 av 1", "Svarte «Nei, ikke ennå» 2")
-		fuWant(t, visitor.PostForm(path, url.Values{"answer": {"maybe"}}), http.StatusBadRequest)
+		apptest.Want(t, visitor.PostForm(path, url.Values{"answer": {"maybe"}}), http.StatusBadRequest)
 	})
 
 	t.Run("the page in the reader's language", func(t *testing.T) {
@@ -920,8 +898,8 @@ func TestFollowupDidYouMeet(t *testing.T) {
 	t.Run("links run out", func(t *testing.T) {
 		a.DB.Now = func() time.Time { return start.Add(90 * 24 * time.Hour) }
 		link := fuLink(t, links[yngve], "/introductions/met/")
-		fuWant(t, visitor.Get(link), http.StatusGone)
-		fuWant(t, visitor.Get("/introductions/met/"+strings.Repeat("B", 43)), http.StatusNotFound)
+		apptest.Want(t, visitor.Get(link), http.StatusGone)
+		apptest.Want(t, visitor.Get("/introductions/met/"+strings.Repeat("B", 43)), http.StatusNotFound)
 	})
 }
 
@@ -930,19 +908,10 @@ func TestFollowupReminderJobRunsInTheApp(t *testing.T) {
 	fuSent(t, a)
 	later := time.Now().Add(15 * 24 * time.Hour)
 	a.DB.Now = func() time.Time { return later }
-	if err := a.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
+	apptest.Serve(t, a)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(fuOutbox(t, a, "did_you_meet")) < 3 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
 	}
 	if n := len(fuOutbox(t, a, "did_you_meet")); n != 3 {
 		t.Fatalf("the app's job queued %d reminders, want 3", n)
@@ -956,9 +925,9 @@ func TestFollowupAccess(t *testing.T) {
 	for _, ev := range []events.Event{own, other} {
 		fuRegister(t, a, ev.ID, fuPerson{Name: "Åse Én", Org: "A", Consent: true}, fuPerson{Name: "Øyvind To", Org: "B", Consent: true})
 	}
-	organiser := fuLogin(t, a.Router, fuOrganiser)
-	admin := fuLogin(t, a.Router, fuAdmin)
-	checkin := fuLogin(t, a.Router, fuCheckIn)
+	organiser := apptest.DemoLogin(t, a.Router, fuOrganiser)
+	admin := apptest.DemoLogin(t, a.Router, fuAdmin)
+	checkin := apptest.DemoLogin(t, a.Router, fuCheckIn)
 	anonymous := apptest.NewClient(t, a.Router)
 	missing := events.Event{ID: 999999}
 
@@ -979,12 +948,12 @@ func TestFollowupAccess(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := c.client.Get(fuPath(c.ev.ID, ""))
-			fuWant(t, rec, c.get)
+			apptest.Want(t, rec, c.get)
 			if c.client == anonymous && !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login") {
 				t.Errorf("anonymous sent to %q", rec.Header().Get("Location"))
 			}
 			rounds := fuCount(t, a, `SELECT COUNT(*) FROM intro_rounds`)
-			fuWant(t, c.client.PostForm(fuPath(c.ev.ID, ""), url.Values{}), c.post)
+			apptest.Want(t, c.client.PostForm(fuPath(c.ev.ID, ""), url.Values{}), c.post)
 			if c.post != http.StatusSeeOther {
 				if n := fuCount(t, a, `SELECT COUNT(*) FROM intro_rounds`); n != rounds {
 					t.Errorf("a refused request made a round")
@@ -995,7 +964,7 @@ func TestFollowupAccess(t *testing.T) {
 					}
 				}
 				if c.get != http.StatusSeeOther {
-					fuWant(t, c.client.Get(fuPath(c.ev.ID, "/approve")), c.get)
+					apptest.Want(t, c.client.Get(fuPath(c.ev.ID, "/approve")), c.get)
 				}
 			}
 		})
@@ -1004,13 +973,13 @@ func TestFollowupAccess(t *testing.T) {
 		fresh := fuEvent(t, a, "dfo", time.Hour)
 		fuRegister(t, a, fresh.ID, fuPerson{Name: "Åse Én", Org: "A", Consent: true}, fuPerson{Name: "Øyvind To", Org: "B", Consent: true})
 		rec := organiser.PostForm(fuPath(fresh.ID, ""), url.Values{"csrf_token": {"forged-forged-forged-forged-forged-1234"}})
-		fuWant(t, rec, http.StatusForbidden)
+		apptest.Want(t, rec, http.StatusForbidden)
 	})
 }
 
 func TestFollowupErasureRemovesFromDraft(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuOrganiser)
+	cl := apptest.DemoLogin(t, a.Router, fuOrganiser)
 	ev := fuEvent(t, a, "dfo", time.Hour)
 	ids := fuRegister(t, a, ev.ID,
 		fuPerson{Name: "Rune Slettes", Org: "NAV", Consent: true},
@@ -1027,14 +996,14 @@ func TestFollowupErasureRemovesFromDraft(t *testing.T) {
 		t.Errorf("the erased registration is still in %d groups", n)
 	}
 	page := cl.Get(fuPath(ev.ID, ""))
-	fuWant(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	fuLacks(t, page, "Rune Slettes")
 	fuContains(t, page, "Sara Blir", "Trine Blir")
 }
 
 func TestFollowupPageInEnglish(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := fuLogin(t, a.Router, fuAdmin)
+	cl := apptest.DemoLogin(t, a.Router, fuAdmin)
 	ev := fuEvent(t, a, "dfo", time.Hour)
 	fuRegister(t, a, ev.ID, fuSix...)
 	page := cl.Get(fuPath(ev.ID, "?lang=en"))

@@ -97,23 +97,11 @@ func attPath(ev events.Event, rest string) string {
 	return fmt.Sprintf("/admin/events/%d%s", ev.ID, rest)
 }
 
-// attWant fails unless rec has status want, showing the page's text.
-func attWant(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		text := apptest.Text(rec.Body.Bytes())
-		if len(text) > 700 {
-			text = text[:700]
-		}
-		t.Fatalf("status %d, want %d (Location %q); page: %s", rec.Code, want, rec.Header().Get("Location"), text)
-	}
-}
-
 // attFollow follows a redirect and returns the page it leads to. The
 // fragment (#p-12) stays behind, as a browser keeps it to itself.
 func attFollow(t testing.TB, cl *apptest.Client, rec *httptest.ResponseRecorder) *httptest.ResponseRecorder {
 	t.Helper()
-	attWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "#")
 	return cl.Get(loc)
 }

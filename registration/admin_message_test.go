@@ -29,7 +29,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 	base := attPath(w.ev, "/message")
 
 	rec := cl.Get(base)
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "De som har bekreftet plass (2 personer)", "De som står på venteliste (1 person)", "De som ble sjekket inn (1 person)",
 		"Svar går til "+w.ev.Organiser.ContactEmail)
 
@@ -38,16 +38,16 @@ func TestMessagePreviewAndSend(t *testing.T) {
 
 	t.Run("a draft with errors comes back with them", func(t *testing.T) {
 		rec := cl.PostForm(base+"/preview", url.Values{"group": {"nobody"}, "subject": {""}, "body": {""}})
-		attWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		mustText(t, rec, "Velg hvem som skal få meldingen.", "Skriv et emne.", "Skriv meldingen.")
 		rec = cl.PostForm(base+"/preview", url.Values{"group": {"confirmed"}, "subject": {strings.Repeat("x", 151)}, "body": {"Hei"}})
-		attWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		mustText(t, rec, "Emnet kan ha høyst 150 tegn.")
 	})
 
 	t.Run("the preview shows the email and the count, and sends nothing", func(t *testing.T) {
 		rec := cl.PostForm(base+"/preview", draft)
-		attWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		mustText(t, rec, "Meldingen sendes til 2 personer", "Anna Berg", "Praktisk informasjon før møtet",
 			"Husk å ta med legitimasjon", "Hei, Anna Berg!", w.ev.Organiser.ContactEmail, "Send til 2 personer")
 		if n := len(outbox(t, a, "")); n != before {
@@ -59,7 +59,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 			edit[k] = v
 		}
 		rec = cl.PostForm(base+"/preview", edit)
-		attWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		if !strings.Contains(rec.Body.String(), "Husk å ta med legitimasjon: https://dfo.no/praktisk") {
 			t.Error("the form lost the text")
 		}
@@ -85,7 +85,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 				t.Fatalf("no manage link in %q", m.Text)
 			}
 			page := apptest.NewClient(t, a.Router).Get("/r/" + link[1])
-			attWant(t, page, http.StatusOK)
+			apptest.Want(t, page, http.StatusOK)
 			if !strings.Contains(apptest.Text(page.Body.Bytes()), m.To) && !strings.Contains(page.Body.String(), m.To) {
 				t.Errorf("the link in %s's message opens someone else's page", m.To)
 			}
@@ -109,7 +109,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 	t.Run("the other groups", func(t *testing.T) {
 		for group, want := range map[string]string{"waiting": "cato@example.no", "attended": "anna@example.no"} {
 			n := len(outbox(t, a, registration.EmailOrganiserMessage))
-			attWant(t, cl.PostForm(base, url.Values{"group": {group}, "subject": {"Til " + group}, "body": {"Tekst"}}), http.StatusSeeOther)
+			apptest.Want(t, cl.PostForm(base, url.Values{"group": {group}, "subject": {"Til " + group}, "body": {"Tekst"}}), http.StatusSeeOther)
 			mails := outbox(t, a, registration.EmailOrganiserMessage)[n:]
 			if len(mails) != 1 || mails[0].To != want {
 				t.Errorf("%s: %+v", group, mails)

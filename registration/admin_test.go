@@ -93,7 +93,7 @@ func TestAttendeeListSearchFilterAndNeeds(t *testing.T) {
 
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/attendees"))
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Åse Ødegård", "Bjørn Ærlig", "Ola Nordmann", "Kari Vik", "Per Hansen",
 		"3 bekreftet av 3 plasser", "1 på venteliste", "1 avmeldt", "0 sjekket inn",
 		"Viser 5 av 5",
@@ -118,7 +118,7 @@ func TestAttendeeListSearchFilterAndNeeds(t *testing.T) {
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			rec := cl.Get(attPath(w.ev, "/attendees?"+c.query))
-			attWant(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			mustText(t, rec, c.want...)
 			text := apptest.Text(rec.Body.Bytes())
 			// the names in the needs block are not part of the search
@@ -132,8 +132,8 @@ func TestAttendeeListSearchFilterAndNeeds(t *testing.T) {
 	}
 
 	// the check-in volunteer and the admin
-	attWant(t, w.login(t, "checkin").Get(attPath(w.ev, "/attendees")), http.StatusForbidden)
-	attWant(t, w.login(t, "admin").Get(attPath(w.ev, "/attendees")), http.StatusOK)
+	apptest.Want(t, w.login(t, "checkin").Get(attPath(w.ev, "/attendees")), http.StatusForbidden)
+	apptest.Want(t, w.login(t, "admin").Get(attPath(w.ev, "/attendees")), http.StatusOK)
 }
 
 func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
@@ -157,7 +157,7 @@ func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
 
 	t.Run("confirming beyond the capacity asks first", func(t *testing.T) {
 		rec := move(cato, "to", "confirmed")
-		attWant(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		mustText(t, rec, "Alle plassene er tatt", "2 av 2 plasser er allerede bekreftet", "Cato Dahl", "Gi plass utover kapasiteten")
 		if got := attendee(t, a, w.ev.ID, cato.ID); !got.Waiting() {
 			t.Fatalf("Cato is %s before the confirmation", got.Status)
@@ -169,7 +169,7 @@ func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
 
 	t.Run("with over capacity the person gets the place and an email", func(t *testing.T) {
 		rec := move(cato, "to", "confirmed", "over_capacity", "1")
-		attWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		if loc := rec.Header().Get("Location"); loc != attPath(w.ev, "/attendees?q=dahl") {
 			t.Errorf("redirect to %q, want the list with the search kept", loc)
 		}
@@ -212,16 +212,16 @@ func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
 	})
 
 	t.Run("and back, now that every seat is taken again", func(t *testing.T) {
-		attWant(t, move(anna, "to", "confirmed"), http.StatusOK) // asks
-		attWant(t, move(anna, "to", "confirmed", "over_capacity", "1"), http.StatusSeeOther)
+		apptest.Want(t, move(anna, "to", "confirmed"), http.StatusOK) // asks
+		apptest.Want(t, move(anna, "to", "confirmed", "over_capacity", "1"), http.StatusSeeOther)
 		if got := attendee(t, a, w.ev.ID, anna.ID); !got.Confirmed() {
 			t.Fatalf("Anna is %s", got.Status)
 		}
 	})
 
 	t.Run("a move from the wrong status is refused", func(t *testing.T) {
-		attWant(t, move(anna, "to", "confirmed", "over_capacity", "1"), http.StatusConflict)
-		attWant(t, move(anna, "to", "elsewhere"), http.StatusUnprocessableEntity)
+		apptest.Want(t, move(anna, "to", "confirmed", "over_capacity", "1"), http.StatusConflict)
+		apptest.Want(t, move(anna, "to", "elsewhere"), http.StatusUnprocessableEntity)
 	})
 }
 
@@ -238,12 +238,12 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 	}
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/attendees/new"))
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Legg til deltaker", "Fullt navn", "E-postadresse", "Ledernivå", "fristen og invitasjonskoden gjelder ikke")
 
 	t.Run("a form with errors comes back with them", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("", "ikke-en-adresse"), "lang", "nb"))
-		attWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		mustText(t, rec, "Skriv inn navnet ditt.", "Skriv inn e-postadressen slik")
 	})
 
@@ -268,7 +268,7 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 
 	t.Run("the same address again is refused", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("Trude T", "TRUDE@example.no"), "lang", "nb"))
-		attWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		mustText(t, rec, "allerede påmeldt", "status: Bekreftet")
 	})
 
@@ -285,8 +285,8 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 
 	t.Run("a draft takes nobody", func(t *testing.T) {
 		draft := createEvent(t, a, func(e *events.Event) { e.Status = "draft" })
-		attWant(t, cl.Get(attPath(draft, "/attendees/new")), http.StatusConflict)
-		attWant(t, cl.PostForm(attPath(draft, "/attendees"), validForm("Dora Draft", "dora@example.no")), http.StatusConflict)
+		apptest.Want(t, cl.Get(attPath(draft, "/attendees/new")), http.StatusConflict)
+		apptest.Want(t, cl.PostForm(attPath(draft, "/attendees"), validForm("Dora Draft", "dora@example.no")), http.StatusConflict)
 	})
 }
 
@@ -299,10 +299,10 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 	path := attPath(w.ev, fmt.Sprintf("/attendees/%d/remove", anna.ID))
 
 	rec := cl.Get(path)
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Fjern påmeldingen til Anna Berg", "går med en gang til den første på ventelisten", "lagres ikke i endringsloggen")
 
-	attWant(t, cl.PostForm(path, url.Values{"reason": {"  "}}), http.StatusUnprocessableEntity)
+	apptest.Want(t, cl.PostForm(path, url.Values{"reason": {"  "}}), http.StatusUnprocessableEntity)
 	if got := attendee(t, a, w.ev.ID, anna.ID); !got.Confirmed() {
 		t.Fatal("removed without a reason")
 	}
@@ -343,7 +343,7 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 	}
 
 	// removing twice is refused, and nothing more is sent
-	attWant(t, cl.PostForm(path, url.Values{"reason": {reason}}), http.StatusConflict)
+	apptest.Want(t, cl.PostForm(path, url.Values{"reason": {reason}}), http.StatusConflict)
 	if n := len(outbox(t, a, registration.EmailRemoved)); n != 1 {
 		t.Fatalf("%d removal emails after a second try", n)
 	}
@@ -420,7 +420,7 @@ func TestAnotherOrganisationSeesNothing(t *testing.T) {
 	}
 	// the overview has only their own events
 	rec := cl.Get("/admin/dashboard")
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustNotText(t, rec, w.ev.Title)
 	mustText(t, rec, w.other.Title)
 
@@ -465,7 +465,7 @@ func TestPagesSayEverythingInBothLanguages(t *testing.T) {
 			attPath(w.ev, "/message"), attPath(w.ev, "/dashboard"), "/admin/dashboard", attPath(w.ev, ""), "/admin",
 		} {
 			rec := cl.Get(p)
-			attWant(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			if m := key.FindString(apptest.Text(rec.Body.Bytes())); m != "" {
 				t.Errorf("%s in %s shows the key %q", p, lang, m)
 			}
@@ -482,7 +482,7 @@ func TestPagesSayEverythingInBothLanguages(t *testing.T) {
 			{attPath(w.ev, "/attendees"), url.Values{"name": {""}}, http.StatusUnprocessableEntity},
 		} {
 			rec := cl.PostForm(c.path, c.form)
-			attWant(t, rec, c.want)
+			apptest.Want(t, rec, c.want)
 			if m := key.FindString(apptest.Text(rec.Body.Bytes())); m != "" {
 				t.Errorf("POST %s in %s shows the key %q", c.path, lang, m)
 			}

@@ -6,69 +6,16 @@ package registration_test
 // sees the seat come back. Skipped without Chromium, unless CI is set.
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/moteplass/moteplass/events"
-	"github.com/moteplass/moteplass/internal/app"
+	"github.com/moteplass/moteplass/internal/app/apptest"
 )
-
-// chromium finds the browser, or skips (fails on CI).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium is not installed (CI installs it: see .ci/run)")
-	}
-	t.Skip("chromium is not installed")
-	return ""
-}
-
-// serve starts the app on 127.0.0.1:0 and returns its base URL.
-func serve(t *testing.T, a *app.App) string {
-	t.Helper()
-	if err := a.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return "http://" + a.Addr()
-}
-
-// screenshot saves the whole page as the phone shows it, in the temporary
-// folder, for a person to look at.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(os.TempDir(), name)
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Error(err)
-	}
-	t.Logf("screenshot: %s", path)
-}
 
 func seatsLeft(t *testing.T, base, slug string) int {
 	t.Helper()
@@ -85,56 +32,12 @@ func seatsLeft(t *testing.T, base, slug string) int {
 }
 
 func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
-	exe := chromium(t)
 	a := newApp(t)
 	ev := createEvent(t, a, capacity(5))
-	base := serve(t, a)
+	base := apptest.Serve(t, a)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,AutofillServerCommunication,InterestFeedContentSuggestions"),
-		chromedp.Flag("lang", "nb-NO"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	// the first call starts the browser and must not carry a timeout
-	if err := chromedp.Do(browser, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
-	defer cancel()
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	eval := func(js string) []string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
-		if err != nil {
-			t.Fatalf("evaluate: %v", err)
-		}
-		return v
-	}
+	b := apptest.Phone(t)
+	ctx, do, text, eval := b.Ctx, b.Do, b.Text, b.Eval
 
 	page := base + "/events/" + ev.Slug + "?lang=nb"
 	do("open the event page on a phone", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("#reg-name")))
@@ -159,7 +62,7 @@ func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
 	if strings.Join(links, " ") != "#reg-name #reg-email #reg-organisation #reg-role #reg-level-top #reg-sector-state #reg-region" || len(invalid) < 7 {
 		t.Errorf("error summary links %v, invalid fields %v", links, invalid)
 	}
-	screenshot(t, ctx, "moteplass-registration-phone-errors.png")
+	b.Screenshot("moteplass-registration-phone-errors.png")
 
 	name := "Åse Øvrebø-Dæhlie"
 	do("fill in the form",
@@ -177,11 +80,11 @@ func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
 	if typed, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#reg-name"))); err != nil || typed != name {
 		t.Errorf("the name field holds %q (%v)", typed, err)
 	}
-	screenshot(t, ctx, "moteplass-registration-phone.png")
+	b.Screenshot("moteplass-registration-phone.png")
 
 	do("sign up", chromedp.Click(chromedp.CSS("form.registration-form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".status-line")))
 	status, flash := text(".status-line"), text(".flash")
-	screenshot(t, ctx, "moteplass-registration-phone-manage.png")
+	b.Screenshot("moteplass-registration-phone-manage.png")
 	manageURL, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil || !strings.Contains(status, "Du har plass.") || !strings.Contains(flash, "Du er påmeldt!") || !strings.Contains(manageURL, "/r/") {
 		t.Fatalf("after signing up: %q, %q at %s (%v)", status, flash, manageURL, err)

@@ -7,64 +7,26 @@ package registration_test
 // CI is set (see browser_test.go).
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/moteplass/moteplass/internal/app/apptest"
 )
 
 func TestBrowserCheckInOnAPhone(t *testing.T) {
-	exe := chromium(t)
 	w := attSetup(t, capacity(3))
 	a := w.a
 	ase, _ := signUpAs(t, a, w.ev, "Åse Ødegård", "ase@example.no")
 	signUpAs(t, a, w.ev, "Bjørn Ærlig", "bjorn@example.no")
 	signUpAs(t, a, w.ev, "Ola Nordmann", "ola@example.no")
 	signUpAs(t, a, w.ev, "Vera Venteliste", "vera@example.no")
-	base := serve(t, a)
+	base := apptest.Serve(t, a)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "nb-NO"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(browser, 2*time.Minute)
-	defer cancel()
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	eval := func(js string) []string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
-		if err != nil {
-			t.Fatalf("evaluate: %v", err)
-		}
-		return v
-	}
+	b := apptest.Phone(t)
+	do, text, eval := b.Do, b.Text, b.Eval
 	// the page has no script (checkin_test.go); the browser only fills in
 	// and submits forms
 	do("log in", chromedp.Navigate(base+"/admin/login?lang=nb&next="+attPath(w.ev, "/checkin")),
@@ -82,7 +44,7 @@ func TestBrowserCheckInOnAPhone(t *testing.T) {
 	if len(small) > 0 || len(wide) > 0 {
 		t.Errorf("touch targets under 44px %v; page wider than the phone %v", small, wide)
 	}
-	screenshot(t, ctx, "moteplass-checkin-phone.png")
+	b.Screenshot("moteplass-checkin-phone.png")
 
 	// the results page has a "show everyone" link the first page has not
 	do("search", chromedp.SendKeys(chromedp.CSS("#ci-q"), "ødeg"), chromedp.Submit(chromedp.CSS("#ci-q")),
@@ -99,7 +61,7 @@ func TestBrowserCheckInOnAPhone(t *testing.T) {
 	if got := text(row); !strings.Contains(got, "Sjekket inn kl.") || !strings.Contains(got, "Angre innsjekking") {
 		t.Fatalf("the row says %q", got)
 	}
-	screenshot(t, ctx, "moteplass-checkin-phone-done.png")
+	b.Screenshot("moteplass-checkin-phone-done.png")
 	do("undo", chromedp.Click(chromedp.CSS(row+" button")), chromedp.WaitVisible(chromedp.CSS(row+" button.submit-wide")))
 	if got := text(".status-box"); got != "0 av 3 sjekket inn" {
 		t.Fatalf("after undo: %q", got)

@@ -30,7 +30,7 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 	base := attPath(w.ev, "/checkin")
 
 	rec := phone.Get(base)
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	body := rec.Body.String()
 	if !strings.Contains(body, `name="viewport" content="width=device-width, initial-scale=1"`) {
 		t.Error("the page has no viewport for phones")
@@ -51,7 +51,7 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 
 	// one tap
 	rec = phone.PostForm(fmt.Sprintf("%s/%d", base, ase.ID), url.Values{"q": {"ødeg"}})
-	attWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != fmt.Sprintf("%s?q=%s#p-%d", base, url.QueryEscape("ødeg"), ase.ID) {
 		t.Errorf("back to %q, want the search with the person in view", loc)
 	}
@@ -86,9 +86,9 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 	list := w.login(t, "organiser").Get(attPath(w.ev, "/attendees?status=attended"))
 	mustText(t, list, "Åse Ødegård", "Sjekket inn kl.", "Viser 1 av 4")
 	// the volunteer sees no more than the check-in page
-	attWant(t, phone.Get(attPath(w.ev, "/attendees")), http.StatusForbidden)
-	attWant(t, phone.Get(attPath(w.ev, "/attendees.csv")), http.StatusForbidden)
-	attWant(t, phone.Get(attPath(w.other, "/checkin")), http.StatusForbidden)
+	apptest.Want(t, phone.Get(attPath(w.ev, "/attendees")), http.StatusForbidden)
+	apptest.Want(t, phone.Get(attPath(w.ev, "/attendees.csv")), http.StatusForbidden)
+	apptest.Want(t, phone.Get(attPath(w.other, "/checkin")), http.StatusForbidden)
 }
 
 func TestCheckinQRCode(t *testing.T) {
@@ -99,7 +99,7 @@ func TestCheckinQRCode(t *testing.T) {
 
 	// the PNG behind the manage link, for the manage page and the email
 	rec := apptest.NewClient(t, a.Router).Get("/r/" + token + "/qr.png")
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); ct != "image/png" || !bytes.HasPrefix(rec.Body.Bytes(), []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("not a PNG: %q", ct)
 	}
@@ -131,24 +131,24 @@ func TestCheckinQRCode(t *testing.T) {
 	}
 	phone := w.login(t, "checkin")
 	rec = phone.Get(entry)
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Kari Kode", "fra QR-koden", "Sjekk inn : Kari Kode")
 	rec = phone.PostForm(fmt.Sprintf("%s/%d", attPath(w.ev, "/checkin"), kari.ID), url.Values{"code": {code}})
-	attWant(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != entry {
 		t.Errorf("back to %q, want the entry", loc)
 	}
 	mustText(t, attFollow(t, phone, rec), "Sjekket inn kl.", "1 av 1 sjekket inn")
 
 	// unknown and malformed codes, and another organisation's staff
-	attWant(t, phone.Get("/admin/checkin/AAAAAAAAAAAAAAAAAAAAAA"), http.StatusNotFound)
-	attWant(t, phone.Get("/admin/checkin/"+fmt.Sprint(kari.ID)), http.StatusNotFound)
-	attWant(t, w.login(t, "other").Get(entry), http.StatusForbidden)
+	apptest.Want(t, phone.Get("/admin/checkin/AAAAAAAAAAAAAAAAAAAAAA"), http.StatusNotFound)
+	apptest.Want(t, phone.Get("/admin/checkin/"+fmt.Sprint(kari.ID)), http.StatusNotFound)
+	apptest.Want(t, w.login(t, "other").Get(entry), http.StatusForbidden)
 
 	// a cancelled registration has no QR code
 	if _, _, err := a.Registrations.Cancel(ctx, kari.ID); err != nil {
 		t.Fatal(err)
 	}
-	attWant(t, apptest.NewClient(t, a.Router).Get("/r/"+token+"/qr.png"), http.StatusNotFound)
-	attWant(t, apptest.NewClient(t, a.Router).Get("/r/not-a-token/qr.png"), http.StatusNotFound)
+	apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/"+token+"/qr.png"), http.StatusNotFound)
+	apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/not-a-token/qr.png"), http.StatusNotFound)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 )
@@ -53,7 +54,7 @@ func TestCSVExportReadsBackExactly(t *testing.T) {
 	}{{"", ';'}, {"?sep=comma", ','}} {
 		t.Run("separator "+string(c.comma), func(t *testing.T) {
 			rec := cl.Get(attPath(w.ev, "/attendees.csv"+c.query))
-			attWant(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			if ct := rec.Header().Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 				t.Errorf("Content-Type %q", ct)
 			}

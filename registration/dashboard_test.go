@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 )
@@ -202,7 +203,7 @@ func TestEventDashboardNumbers(t *testing.T) {
 	day(11)
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/dashboard"))
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec,
 		"Plasser 3", "Bekreftet 3 (100 % av plassene)", "Venteliste 1", "Avmeldt 1", "Sjekket inn 2", "Uteblitt 1 (33 %)",
 		// the line's table: the days with sign-ups and the running total
@@ -234,11 +235,11 @@ func TestEventDashboardNumbers(t *testing.T) {
 
 	// the overview: the organiser's events, and the admin's regions
 	rec = cl.Get("/admin/dashboard")
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Tallmøtet", "Bekreftede plasser per arrangement")
 	mustNotText(t, rec, "NHH-møte")
 	rec = w.login(t, "admin").Get("/admin/dashboard")
-	attWant(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	mustText(t, rec, "Per region", "Bergen 2 13 3 1 1 2 1 (33 %)", "Bekreftede plasser per region", "Tallmøtet", "NHH-møte")
-	attWant(t, w.login(t, "checkin").Get("/admin/dashboard"), http.StatusForbidden)
+	apptest.Want(t, w.login(t, "checkin").Get("/admin/dashboard"), http.StatusForbidden)
 }

@@ -174,5 +174,5 @@ func TestBackupDuringASignUpRush(t *testing.T) {
 	}
 	defer r.Close()
 	rec := apptest.NewClient(t, r.Router).Get("/events/" + ev.Slug)
-	privWant(t, rec, 200)
+	apptest.Want(t, rec, 200)
 }

@@ -150,7 +150,7 @@ func TestEveryRouteCarriesTheSecurityHeaders(t *testing.T) {
 			// same.)
 			cl := apptest.NewClient(t, a.Router)
 			if !https {
-				cl = privLogin(t, a, "admin@moteplass.example.no", demo.Password)
+				cl = apptest.Login(t, a.Router, "admin@moteplass.example.no", demo.Password)
 			}
 			routes := a.Router.Routes()
 			if len(routes) < 40 {

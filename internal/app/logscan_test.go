@@ -135,8 +135,8 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	bad.Del("level")
 	cl := apptest.NewClient(t, a.Router)
 	cl.Get("/events/" + ev.Slug)
-	privWant(t, cl.PostForm("/events/"+ev.Slug+"/registrations", bad), http.StatusUnprocessableEntity)
-	privWant(t, cl.PostForm("/events/"+ev.Slug+"/registrations", form(0)), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm("/events/"+ev.Slug+"/registrations", bad), http.StatusUnprocessableEntity)
+	apptest.Want(t, cl.PostForm("/events/"+ev.Slug+"/registrations", form(0)), http.StatusSeeOther)
 
 	// manage: view, update, cancel (which promotes), lost link, every
 	// manage route with the person's token
@@ -151,13 +151,13 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 	upd := form(0)
 	upd.Set("dietary", "Glutenfri")
-	privWant(t, m.PostForm("/r/"+tokens[0], upd), http.StatusSeeOther)
+	apptest.Want(t, m.PostForm("/r/"+tokens[0], upd), http.StatusSeeOther)
 	upd.Set("level", "ugyldig")
-	privWant(t, m.PostForm("/r/"+tokens[0], upd), http.StatusUnprocessableEntity)
-	privWant(t, m.PostForm("/r/"+tokens[1]+"/cancel", url.Values{}), http.StatusSeeOther)
-	privWant(t, m.PostForm("/r", url.Values{"email": {people[0].email}}), http.StatusSeeOther)
-	privWant(t, m.PostForm("/r", url.Values{"email": {people[3].email}}), http.StatusSeeOther)
-	privWant(t, m.PostForm("/r", url.Values{"email": {people[3].name}}), http.StatusUnprocessableEntity)
+	apptest.Want(t, m.PostForm("/r/"+tokens[0], upd), http.StatusUnprocessableEntity)
+	apptest.Want(t, m.PostForm("/r/"+tokens[1]+"/cancel", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, m.PostForm("/r", url.Values{"email": {people[0].email}}), http.StatusSeeOther)
+	apptest.Want(t, m.PostForm("/r", url.Values{"email": {people[3].email}}), http.StatusSeeOther)
+	apptest.Want(t, m.PostForm("/r", url.Values{"email": {people[3].name}}), http.StatusUnprocessableEntity)
 
 	// organisers: a failed and a good login, a password reset, every admin
 	// page with the event's id
@@ -165,9 +165,9 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	a.DB.Read().QueryRow(`SELECT id FROM organisers WHERE slug = 'dfo'`).Scan(&dfo)
 	privUser(t, a, organisers.RoleOrganiser, dfo, organiserEmail)
 	bad2 := apptest.NewClient(t, a.Router)
-	privWant(t, bad2.PostForm("/admin/login", url.Values{"email": {organiserEmail}, "password": {"feil-passord-feil"}}), http.StatusUnauthorized)
-	privWant(t, bad2.PostForm("/admin/reset", url.Values{"email": {organiserEmail}}), http.StatusOK)
-	org := privLogin(t, a, organiserEmail, "et-langt-passord-1234")
+	apptest.Want(t, bad2.PostForm("/admin/login", url.Values{"email": {organiserEmail}, "password": {"feil-passord-feil"}}), http.StatusUnauthorized)
+	apptest.Want(t, bad2.PostForm("/admin/reset", url.Values{"email": {organiserEmail}}), http.StatusOK)
+	org := apptest.Login(t, a.Router, organiserEmail, "et-langt-passord-1234")
 	id := strconv.FormatInt(ev.ID, 10)
 	admin := 0
 	for _, r := range a.Router.Routes() {
@@ -190,8 +190,8 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	// introductions after the event, then the mail goes out (one address
 	// refused by the server)
 	a.DB.Now = func() time.Time { return ev.EndsAt.Add(time.Hour) }
-	org = privLogin(t, a, organiserEmail, "et-langt-passord-1234")
-	privWant(t, org.PostForm("/admin/events/"+id+"/followup", url.Values{}), http.StatusSeeOther)
+	org = apptest.Login(t, a.Router, organiserEmail, "et-langt-passord-1234")
+	apptest.Want(t, org.PostForm("/admin/events/"+id+"/followup", url.Values{}), http.StatusSeeOther)
 	org.Get("/admin/events/" + id + "/followup")
 	org.PostForm("/admin/events/"+id+"/followup/approve", url.Values{})
 	late := privEvent(t, a, "dfo", 24*time.Hour, 10)
@@ -199,9 +199,9 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	privSendAll(t, a)
 
 	// erasure by the person and by the organiser; retention
-	privWant(t, m.PostForm("/r/"+tokens[0]+"/delete", url.Values{}), http.StatusSeeOther)
-	privWant(t, org.PostForm("/admin/erase", url.Values{"email": {people[2].email}, "confirm": {"1"}}), http.StatusSeeOther)
-	privWant(t, org.PostForm("/admin/erase", url.Values{"email": {people[3].email}, "confirm": {"1"}}), http.StatusNotFound)
+	apptest.Want(t, m.PostForm("/r/"+tokens[0]+"/delete", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, org.PostForm("/admin/erase", url.Values{"email": {people[2].email}, "confirm": {"1"}}), http.StatusSeeOther)
+	apptest.Want(t, org.PostForm("/admin/erase", url.Values{"email": {people[3].email}, "confirm": {"1"}}), http.StatusNotFound)
 	a.DB.Now = func() time.Time { return later.EndsAt.Add(400 * 24 * time.Hour) }
 	if err := registration.NewRetention(a.Registrations, 180).Run(ctx); err != nil {
 		t.Fatal(err)

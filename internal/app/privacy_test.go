@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -97,24 +96,7 @@ func privUser(t testing.TB, a *app.App, role string, organiserID int64, email st
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return privLogin(t, a, email, "et-langt-passord-1234")
-}
-
-func privLogin(t testing.TB, a *app.App, email, password string) *apptest.Client {
-	t.Helper()
-	cl := apptest.NewClient(t, a.Router)
-	rec := cl.PostForm("/admin/login", url.Values{"email": {email}, "password": {password}})
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("login as %s: %d", email, rec.Code)
-	}
-	return cl
-}
-
-func privWant(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		t.Fatalf("status %d, want %d (Location %q): %.500s", rec.Code, want, rec.Header().Get("Location"), apptest.Text(rec.Body.Bytes()))
-	}
+	return apptest.Login(t, a.Router, email, "et-langt-passord-1234")
 }
 
 func privCount(t testing.TB, a *app.App, query string, args ...any) int {
@@ -131,7 +113,7 @@ func TestManagePageLinksToTheRights(t *testing.T) {
 	ev := privEvent(t, a, "dfo", 10*24*time.Hour, 10)
 	token := privSignUp(t, a, ev.Slug, privForm("Rita Rettighet", "rita.rett@example.no"))
 	page := apptest.NewClient(t, a.Router).Get("/r/" + token)
-	privWant(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	body := page.Body.String()
 	for _, want := range []string{`href="/r/` + token + `/export.json"`, `href="/r/` + token + `/delete"`, "Last ned dataene mine", "Slett dataene mine"} {
 		if !strings.Contains(body, want) {
@@ -143,7 +125,7 @@ func TestManagePageLinksToTheRights(t *testing.T) {
 		t.Error("the English manage page lacks the links")
 	}
 	exp := apptest.NewClient(t, a.Router).Get("/r/" + token + "/export.json")
-	privWant(t, exp, http.StatusOK)
+	apptest.Want(t, exp, http.StatusOK)
 	for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"} {
 		if got := exp.Header().Get(h); got != want {
 			t.Errorf("export %s: %q, want %q", h, got, want)
@@ -171,36 +153,36 @@ func TestOrganiserErasesOnRequest(t *testing.T) {
 	t.Run("not logged in", func(t *testing.T) {
 		cl := apptest.NewClient(t, a.Router)
 		rec := cl.Get("/admin/erase")
-		privWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		if !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login") {
 			t.Errorf("redirect to %q", rec.Header().Get("Location"))
 		}
-		privWant(t, cl.PostForm("/admin/erase", url.Values{"email": {addr}, "confirm": {"1"}}), http.StatusUnauthorized)
+		apptest.Want(t, cl.PostForm("/admin/erase", url.Values{"email": {addr}, "confirm": {"1"}}), http.StatusUnauthorized)
 	})
 	t.Run("check-in staff may not", func(t *testing.T) {
-		cl := privLogin(t, a, "innsjekk@dfo.example.no", demo.Password)
-		privWant(t, cl.Get("/admin/erase"), http.StatusForbidden)
-		privWant(t, cl.PostForm("/admin/erase", url.Values{"email": {addr}, "confirm": {"1"}}), http.StatusForbidden)
+		cl := apptest.Login(t, a.Router, "innsjekk@dfo.example.no", demo.Password)
+		apptest.Want(t, cl.Get("/admin/erase"), http.StatusForbidden)
+		apptest.Want(t, cl.PostForm("/admin/erase", url.Values{"email": {addr}, "confirm": {"1"}}), http.StatusForbidden)
 	})
 
-	organiser := privLogin(t, a, "arrangor@dfo.example.no", demo.Password)
+	organiser := apptest.Login(t, a.Router, "arrangor@dfo.example.no", demo.Password)
 	t.Run("the form and its checks", func(t *testing.T) {
 		page := organiser.Get("/admin/erase")
-		privWant(t, page, http.StatusOK)
+		apptest.Want(t, page, http.StatusOK)
 		if !apptest.Contains(page.Body, "Slett en persons data") {
 			t.Error("no title")
 		}
 		rec := organiser.PostForm("/admin/erase", url.Values{"email": {addr}})
-		privWant(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		if !apptest.Contains(rec.Body, "Kryss av for at forespørselen kommer fra personen selv") {
 			t.Error("no message for the missing confirmation")
 		}
-		privWant(t, organiser.PostForm("/admin/erase", url.Values{"email": {"ikke en adresse"}, "confirm": {"1"}}), http.StatusUnprocessableEntity)
+		apptest.Want(t, organiser.PostForm("/admin/erase", url.Values{"email": {"ikke en adresse"}, "confirm": {"1"}}), http.StatusUnprocessableEntity)
 	})
 	t.Run("someone only at another organiser's events is not found", func(t *testing.T) {
 		gen := a.DB.Generation()
 		rec := organiser.PostForm("/admin/erase", url.Values{"email": {onlyElsewhere}, "confirm": {"1"}})
-		privWant(t, rec, http.StatusNotFound)
+		apptest.Want(t, rec, http.StatusNotFound)
 		if !apptest.Contains(rec.Body, "Ingenting er slettet") {
 			t.Error("no message")
 		}
@@ -208,14 +190,14 @@ func TestOrganiserErasesOnRequest(t *testing.T) {
 			t.Error("something was written")
 		}
 		unknown := organiser.PostForm("/admin/erase", url.Values{"email": {"finnes.ikke@example.no"}, "confirm": {"1"}})
-		privWant(t, unknown, http.StatusNotFound)
+		apptest.Want(t, unknown, http.StatusNotFound)
 		if apptest.Text(unknown.Body.Bytes()) != strings.ReplaceAll(apptest.Text(rec.Body.Bytes()), onlyElsewhere, "finnes.ikke@example.no") {
 			t.Error("an unknown address and another organiser's person get different answers")
 		}
 	})
 	t.Run("the organiser of one of their events erases everything", func(t *testing.T) {
 		rec := organiser.PostForm("/admin/erase", url.Values{"email": {" Per.Sletteonske@Example.no "}, "confirm": {"1"}})
-		privWant(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		if !apptest.Contains(organiser.Follow(rec).Body, "Dataene er slettet") {
 			t.Error("no confirmation")
 		}
@@ -245,8 +227,8 @@ func TestOrganiserErasesOnRequest(t *testing.T) {
 		}
 	})
 	t.Run("an admin erases anyone", func(t *testing.T) {
-		admin := privLogin(t, a, "admin@moteplass.example.no", demo.Password)
-		privWant(t, admin.PostForm("/admin/erase", url.Values{"email": {onlyElsewhere}, "confirm": {"1"}}), http.StatusSeeOther)
+		admin := apptest.Login(t, a.Router, "admin@moteplass.example.no", demo.Password)
+		apptest.Want(t, admin.PostForm("/admin/erase", url.Values{"email": {onlyElsewhere}, "confirm": {"1"}}), http.StatusSeeOther)
 		if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE email_norm = ?`, onlyElsewhere); n != 0 {
 			t.Errorf("%d registrations left", n)
 		}
@@ -260,23 +242,13 @@ func TestRetentionJobRunsAtStartUp(t *testing.T) {
 	ev := privEvent(t, a, "dfo", 10*24*time.Hour, 10)
 	privSignUp(t, a, ev.Slug, privForm("Gunnar Gammeldata", "gunnar.gammel@example.no"))
 	a.DB.Now = func() time.Time { return ev.EndsAt.Add(31 * 24 * time.Hour) }
-	if err := a.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
+	apptest.Serve(t, a)
 	deadline := time.Now().Add(10 * time.Second)
 	for privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE event_id = ? AND anonymised_at IS NOT NULL`, ev.ID) == 0 {
 		if time.Now().After(deadline) {
-			cancel()
 			t.Fatal("the retention job did not anonymise the event at start-up")
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 	if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE name = 'Gunnar Gammeldata'`); n != 0 {
 		t.Error("the name is still there")

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/moteplass/moteplass/internal/app"
+	"github.com/moteplass/moteplass/internal/demo"
 )
 
 // Options adjust the configuration of a test app.
@@ -149,3 +150,34 @@ func Text(body []byte) string {
 
 // Contains reports whether the visible text of body contains s.
 func Contains(body *bytes.Buffer, s string) bool { return strings.Contains(Text(body.Bytes()), s) }
+
+// Login is a browser logged in through the login form; the test fails if
+// the login does not succeed.
+func Login(t testing.TB, h http.Handler, email, password string) *Client {
+	t.Helper()
+	cl := NewClient(t, h)
+	rec := cl.PostForm("/admin/login", url.Values{"email": {email}, "password": {password}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login as %s: status %d", email, rec.Code)
+	}
+	return cl
+}
+
+// DemoLogin logs in with one of the demo logins (internal/demo).
+func DemoLogin(t testing.TB, h http.Handler, email string) *Client {
+	t.Helper()
+	return Login(t, h, email, demo.Password)
+}
+
+// Want fails the test unless rec has status want, showing what the page
+// said (the start of its visible text) and where it redirected.
+func Want(t testing.TB, rec *httptest.ResponseRecorder, want int) {
+	t.Helper()
+	if rec.Code != want {
+		text := Text(rec.Body.Bytes())
+		if len(text) > 800 {
+			text = text[:800]
+		}
+		t.Fatalf("status %d, want %d (Location %q); page: %s", rec.Code, want, rec.Header().Get("Location"), text)
+	}
+}
