@@ -22,6 +22,11 @@ var Languages = []string{"nb", "en"}
 type Catalogue struct {
 	bundle     *i18n.Bundle
 	localizers map[string]*i18n.Localizer
+
+	// plain holds the messages that take no arguments, translated once:
+	// pages and emails ask for them thousands of times a second, and
+	// go-i18n executes a template on every call.
+	plain sync.Map // lang + "\x00" + key -> string
 }
 
 // LoadCatalogue reads every *.toml file in dir of fsys.
@@ -48,6 +53,18 @@ func LoadCatalogue(fsys fs.FS, dir string) (*Catalogue, error) {
 // template; a "Count" pair also selects the plural form. A missing key is a
 // programming error: it shows as the key itself so tests catch it.
 func (c *Catalogue) T(lang, key string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := c.plain.Load(lang + "\x00" + key); ok {
+			return s.(string)
+		}
+		s := c.localize(lang, key)
+		c.plain.Store(lang+"\x00"+key, s)
+		return s
+	}
+	return c.localize(lang, key, args...)
+}
+
+func (c *Catalogue) localize(lang, key string, args ...any) string {
 	loc, ok := c.localizers[lang]
 	if !ok {
 		loc = c.localizers["nb"]
