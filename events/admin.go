@@ -158,15 +158,6 @@ func (a *adminHandler) render(c *gin.Context, status int, page, title string, da
 
 // ---- finding what the user may change ----
 
-// parseID reads a positive database id from a path; 0 when it is none.
-func parseID(s string) int64 {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
-}
-
 // hidden is the answer for an object the user may not see: an admin learns
 // that it does not exist, anyone else gets the same 403 as for another
 // organisation's object, so ids cannot be probed.
@@ -181,7 +172,7 @@ func hidden(u *organisers.User) error {
 // the user may manage it.
 func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
 	u := organisers.CurrentUser(c)
-	id := parseID(c.Param("id"))
+	id := web.ParseID(c.Param("id"))
 	if id == 0 {
 		return Event{}, hidden(u)
 	}

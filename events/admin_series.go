@@ -306,7 +306,7 @@ type SeriesPage struct {
 // the user may manage it.
 func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
 	u := organisers.CurrentUser(c)
-	id := parseID(c.Param("id"))
+	id := web.ParseID(c.Param("id"))
 	if id == 0 {
 		return Series{}, nil, hidden(u)
 	}

@@ -11,12 +11,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -29,6 +25,7 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/icaljs"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/templates"
 )
@@ -121,32 +118,8 @@ type calICALJS struct {
 // events_test). Without node or the package it skips, except in CI.
 func calReadICALJS(t *testing.T, b []byte) calICALJS {
 	t.Helper()
-	dir := filepath.Join("testdata", "icaljs")
-	_, nodeErr := exec.LookPath("node")
-	_, pkgErr := os.Stat(filepath.Join(dir, "node_modules", "ical.js", "package.json"))
-	if nodeErr != nil || pkgErr != nil {
-		msg := "the ical.js check needs node and `npm ci --prefix events/testdata/icaljs`"
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (node: %v, package: %v)", msg, nodeErr, pkgErr)
-		}
-		t.Skip(msg)
-	}
-	file := filepath.Join(t.TempDir(), "feed.ics")
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join(dir, "parse.mjs"), file)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("ical.js could not read the feed: %v\n%s", err, stderr.Bytes())
-	}
 	var cal calICALJS
-	if err := json.Unmarshal(out, &cal); err != nil {
-		t.Fatalf("parse.mjs output: %v", err)
-	}
+	icaljs.Parse(t, b, &cal)
 	return cal
 }
 

@@ -7,18 +7,13 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/moteplass/moteplass/internal/web"
 )
 
-// Oslo is the time zone every time is shown in. Times are stored in UTC.
-var Oslo = mustLoadOslo()
-
-func mustLoadOslo() *time.Location {
-	loc, err := time.LoadLocation("Europe/Oslo")
-	if err != nil {
-		panic("events: time zone Europe/Oslo is missing: " + err.Error())
-	}
-	return loc
-}
+// Oslo is the time zone every time is shown in (web.Oslo). Times are
+// stored in UTC.
+var Oslo = web.Oslo
 
 // The closed vocabularies below mirror the CHECK constraints of the schema and
 // the attributes of a meeting place in the research note.

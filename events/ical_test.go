@@ -2,11 +2,9 @@ package events
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	ical "github.com/emersion/go-ical"
+
+	"github.com/moteplass/moteplass/internal/icaljs"
 )
 
 var updateICal = flag.Bool("update-ical", false, "rewrite testdata/ical_request.golden.ics")
@@ -810,32 +810,8 @@ type icaljsCalendar struct {
 // skipped on a developer's machine and fails in CI (env CI set).
 func icaljsParse(t *testing.T, b []byte) icaljsCalendar {
 	t.Helper()
-	script := filepath.Join("testdata", "icaljs", "parse.mjs")
-	_, nodeErr := exec.LookPath("node")
-	_, pkgErr := os.Stat(filepath.Join("testdata", "icaljs", "node_modules", "ical.js", "package.json"))
-	if nodeErr != nil || pkgErr != nil {
-		msg := "the ical.js check needs node and `npm ci --prefix events/testdata/icaljs`"
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s (node: %v, package: %v)", msg, nodeErr, pkgErr)
-		}
-		t.Skip(msg)
-	}
-	file := filepath.Join(t.TempDir(), "calendar.ics")
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script, file)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("ical.js could not read the calendar: %v\n%s\n%s", err, stderr.Bytes(), b)
-	}
 	var cal icaljsCalendar
-	if err := json.Unmarshal(out, &cal); err != nil {
-		t.Fatalf("parse.mjs output: %v\n%s", err, out)
-	}
+	icaljs.Parse(t, b, &cal)
 	return cal
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/mailer"
 )
 
@@ -73,7 +74,7 @@ type MeetEmail struct {
 // outbox in tx. A message with the same dedupe key already in the outbox
 // is not queued twice.
 func (f *Followup) queue(ctx context.Context, tx *sql.Tx, now time.Time, template string, to Participant, ev events.Event, data any, dedupe string) error {
-	msg, err := f.Emails.Render(template, langOf(to.Lang), f.BaseURL, data)
+	msg, err := f.Emails.Render(template, web.SupportedLang(to.Lang), f.BaseURL, data)
 	if err != nil {
 		return err
 	}

@@ -567,7 +567,7 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 		if len(members) < 2 {
 			return refuse("followup.refused.seed_too_small")
 		}
-		lang := langOf(ev.Language)
+		lang := web.SupportedLang(ev.Language)
 		shared := make([]Person, len(members))
 		for i, m := range members {
 			shared[i] = m.SharedPerson()
@@ -886,22 +886,15 @@ func (f *Followup) Stop(ctx context.Context, raw, lang, wording string) error {
 		if err := tx.QueryRowContext(ctx, `SELECT email_norm FROM registrations WHERE id = ?`, t.RegistrationID).Scan(&emailNorm); err != nil {
 			return fmt.Errorf("introductions: stop: %w", err)
 		}
-		_, err = registration.WithdrawIntroductions(ctx, tx, now, emailNorm, langOf(lang), StopWordingVersion, wording)
+		_, err = registration.WithdrawIntroductions(ctx, tx, now, emailNorm, web.SupportedLang(lang), StopWordingVersion, wording)
 		return err
 	})
 }
 
 // ---- small helpers ----
 
-func langOf(l string) string {
-	if l == "en" {
-		return "en"
-	}
-	return "nb"
-}
-
 func inLang(lang, nb, en string) string {
-	if langOf(lang) == "en" {
+	if web.SupportedLang(lang) == "en" {
 		return en
 	}
 	return nb
@@ -909,7 +902,7 @@ func inLang(lang, nb, en string) string {
 
 // link is an absolute URL of path+token with the reader's language.
 func (f *Followup) link(path, token, lang string) string {
-	return f.BaseURL + path + token + "?lang=" + langOf(lang)
+	return f.BaseURL + path + token + "?lang=" + web.SupportedLang(lang)
 }
 
 // shorten cuts s to at most n characters, at a word where it can.

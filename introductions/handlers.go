@@ -74,14 +74,6 @@ func private(c *gin.Context) {
 	c.Next()
 }
 
-func parseID(s string) int64 {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
-}
-
 func followupPath(eventID int64) string {
 	return "/admin/events/" + strconv.FormatInt(eventID, 10) + "/followup"
 }
@@ -190,7 +182,7 @@ type MeetStats struct {
 // loadEvent reads the event of the :id in the path if the user may manage it.
 func (h *Handler) loadEvent(c *gin.Context) (events.Event, error) {
 	u := organisers.CurrentUser(c)
-	id := parseID(c.Param("id"))
+	id := web.ParseID(c.Param("id"))
 	if id == 0 {
 		return events.Event{}, hidden(u)
 	}
@@ -393,10 +385,10 @@ func (h *Handler) move(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	regID := parseID(c.PostForm("registration"))
+	regID := web.ParseID(c.PostForm("registration"))
 	target := int64(NewGroup)
 	if g := c.PostForm("group"); g != "new" {
-		if target = parseID(g); target == 0 {
+		if target = web.ParseID(g); target == 0 {
 			h.fail(c, web.ErrBadRequest)
 			return
 		}
@@ -415,7 +407,7 @@ func (h *Handler) remove(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	regID := parseID(c.PostForm("registration"))
+	regID := web.ParseID(c.PostForm("registration"))
 	if regID == 0 {
 		h.fail(c, web.ErrBadRequest)
 		return
@@ -497,7 +489,7 @@ func (h *Handler) seedAction(c *gin.Context, act func(ctx context.Context, u *or
 		h.fail(c, err)
 		return
 	}
-	gid := parseID(c.Param("group"))
+	gid := web.ParseID(c.Param("group"))
 	if gid == 0 {
 		h.fail(c, web.ErrNotFound)
 		return

@@ -271,7 +271,7 @@ func (h *Handler) renderUsers(c *gin.Context, status int, form UserForm, msg str
 
 func (h *Handler) createUser(c *gin.Context) {
 	form := UserForm{Email: strings.TrimSpace(c.PostForm("email")), Name: strings.TrimSpace(c.PostForm("name")), Role: c.PostForm("role")}
-	form.OrganiserID = parseID(c.PostForm("organiser_id"))
+	form.OrganiserID = web.ParseID(c.PostForm("organiser_id"))
 	password := c.PostForm("password")
 	if form.Email == "" || form.Name == "" || !validRole(form.Role) || (form.Role != RoleAdmin && form.OrganiserID == 0) || len([]rune(password)) < MinPasswordLength {
 		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.invalid", "Min", MinPasswordLength))
@@ -310,15 +310,4 @@ func (h *Handler) audit(c *gin.Context) {
 		return
 	}
 	h.R.Render(c, http.StatusOK, "admin_audit", h.R.NewPage(c, h.R.T(c, "audit.title"), AuditPage{Entries: entries}))
-}
-
-func parseID(s string) int64 {
-	var n int64
-	for _, r := range s {
-		if r < '0' || r > '9' || n > 1e15 {
-			return 0
-		}
-		n = n*10 + int64(r-'0')
-	}
-	return n
 }

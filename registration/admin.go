@@ -364,7 +364,7 @@ func (h *AttendeesHandler) add(c *gin.Context) {
 		h.R.Fail(c, web.ErrBadRequest)
 		return
 	}
-	lang := langOf(c.PostForm("lang"))
+	lang := web.SupportedLang(c.PostForm("lang"))
 	f := ParseForm(c.Request.PostForm)
 	d, ok := f.Validate(true)
 	if !ok {

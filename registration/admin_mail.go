@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/mailer"
 )
 
@@ -53,7 +54,7 @@ func (m *Mail) messageData(ev events.Event, r Registration, token string) Messag
 // confirmed place also gets the calendar invitation withdrawn (METHOD:CANCEL).
 func (m *Mail) queueRemoved(ctx context.Context, tx *sql.Tx, now time.Time, ev events.Event, r Registration, token, reason string, hadPlace bool) error {
 	data := RemovedData{MessageData: m.messageData(ev, r, token), Reason: reason, HadPlace: hadPlace}
-	msg, err := m.Emails.Render(EmailRemoved, langOf(r.Lang), m.BaseURL, data)
+	msg, err := m.Emails.Render(EmailRemoved, web.SupportedLang(r.Lang), m.BaseURL, data)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func (m *Mail) queueRemoved(ctx context.Context, tx *sql.Tx, now time.Time, ev e
 // The preview uses it too, so what the organiser sees is what is sent.
 func (m *Mail) RenderOrganiserMessage(ev events.Event, r Registration, token, group, subject, body string) (mailer.Message, error) {
 	data := OrganiserMessageData{MessageData: m.messageData(ev, r, token), Subject: subject, Body: body, Group: group}
-	msg, err := m.Emails.Render(EmailOrganiserMessage, langOf(r.Lang), m.BaseURL, data)
+	msg, err := m.Emails.Render(EmailOrganiserMessage, web.SupportedLang(r.Lang), m.BaseURL, data)
 	if err != nil {
 		return mailer.Message{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
 
@@ -158,7 +159,7 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 			return ErrAlreadyRegistered
 		}
 		r := Registration{
-			EventID: eventID, Status: Admit(ev.Capacity, ev.ConfirmedCount), EmailNorm: norm, Lang: langOf(in.Lang),
+			EventID: eventID, Status: Admit(ev.Capacity, ev.ConfirmedCount), EmailNorm: norm, Lang: web.SupportedLang(in.Lang),
 			Details: in.Details, CreatedAt: now, UpdatedAt: now, QueuedAt: now,
 		}
 		r.Email = in.Email

@@ -167,7 +167,7 @@ func (s *Service) personalFeedContent(ctx context.Context, pf PersonalFeed, now 
 	case err != nil:
 		return fc, fmt.Errorf("registration: feed: latest registration: %w", err)
 	default:
-		fc.Lang = langOf(lang)
+		fc.Lang = web.SupportedLang(lang)
 		if updated.After(fc.Modified) {
 			fc.Modified = updated.UTC()
 		}

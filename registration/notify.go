@@ -82,7 +82,7 @@ func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, c
 		}
 		data.Position = pos
 	}
-	msg, err := m.Emails.Render(kind.template, langOf(r.Lang), m.BaseURL, data)
+	msg, err := m.Emails.Render(kind.template, web.SupportedLang(r.Lang), m.BaseURL, data)
 	if err != nil {
 		return err
 	}

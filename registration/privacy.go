@@ -686,7 +686,7 @@ type ErasedMessage struct {
 
 // queueErased queues the confirmation of an erasure to the address.
 func (m *Mail) queueErased(ctx context.Context, tx *sql.Tx, now time.Time, to, lang, replyTo string, n int) error {
-	msg, err := m.Emails.Render(KindDataErased, langOf(lang), m.BaseURL, ErasedMessage{Registrations: n, PrivacyURL: m.BaseURL + "/privacy"})
+	msg, err := m.Emails.Render(KindDataErased, web.SupportedLang(lang), m.BaseURL, ErasedMessage{Registrations: n, PrivacyURL: m.BaseURL + "/privacy"})
 	if err != nil {
 		return err
 	}

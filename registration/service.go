@@ -10,6 +10,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 // DefaultResendInterval is the least time between two emails with a manage
@@ -167,7 +168,7 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	}
 
 	r := Registration{
-		EventID: eventID, Status: Admit(ev.Capacity, ev.ConfirmedCount), EmailNorm: norm, Lang: langOf(in.Lang),
+		EventID: eventID, Status: Admit(ev.Capacity, ev.ConfirmedCount), EmailNorm: norm, Lang: web.SupportedLang(in.Lang),
 		Details: in.Details, CreatedAt: now, UpdatedAt: now, QueuedAt: now,
 	}
 	r.Email = in.Email
@@ -255,7 +256,7 @@ func (s *Service) Update(ctx context.Context, regID int64, d Details, lang, cons
 		}
 		changed := r.IntroConsent != d.IntroConsent
 		d.Email = r.Email
-		r.Details, r.Lang, r.UpdatedAt = d, langOf(lang), now
+		r.Details, r.Lang, r.UpdatedAt = d, web.SupportedLang(lang), now
 		if err := updateDetails(ctx, tx, now, r); err != nil {
 			return err
 		}
@@ -454,11 +455,4 @@ func lockEvent(ctx context.Context, tx *sql.Tx, id int64) (events.Event, error) 
 		return ev, ErrNotFound
 	}
 	return ev, err
-}
-
-func langOf(l string) string {
-	if l == "en" {
-		return "en"
-	}
-	return "nb"
 }

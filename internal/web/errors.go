@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -68,4 +69,22 @@ func (r *Renderer) Recovery() gin.HandlerFunc {
 		r.Fail(c, fmt.Errorf("panic: %v", rec))
 		c.Abort()
 	})
+}
+
+// ParseID reads a positive database id from a path parameter; 0 when it is
+// none, which handlers answer as "not found".
+func ParseID(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// SupportedLang is l if the product speaks it, else bokmål.
+func SupportedLang(l string) string {
+	if l == "en" {
+		return "en"
+	}
+	return "nb"
 }
