@@ -9,7 +9,6 @@ package introductions
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/registration"
@@ -50,10 +50,6 @@ type Followup struct {
 	Emails  *web.Emails
 	Cat     *web.Catalogue
 	BaseURL string
-	// Wake, when set, nudges the mail worker after a transaction that
-	// queued mail. Not needed where the app wakes it on every commit
-	// (db.DB.OnCommit), as internal/app does.
-	Wake func()
 	// MatchingRuns counts runs of Match (nil: not counted).
 	MatchingRuns interface{ Inc() }
 
@@ -132,17 +128,7 @@ func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 }
 
 func randomSeed() int64 {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("introductions: no randomness: " + err.Error())
-	}
-	return int64(binary.BigEndian.Uint64(b[:]) >> 1)
-}
-
-func (f *Followup) wake() {
-	if f.Wake != nil {
-		f.Wake()
-	}
+	return int64(binary.BigEndian.Uint64(secret.Random(8)) >> 1)
 }
 
 // Generate makes the event's proposal: the people who may take part,
@@ -504,7 +490,6 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 	if err != nil {
 		return Plan{}, err
 	}
-	f.wake()
 	return pl, nil
 }
 
@@ -688,7 +673,6 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 	if err != nil {
 		return 0, err
 	}
-	f.wake()
 	return sent, nil
 }
 
@@ -754,9 +738,6 @@ func (f *Followup) QueueMeetReminders(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, err
-	}
-	if queued > 0 {
-		f.wake()
 	}
 	return queued, nil
 }

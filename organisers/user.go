@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -171,7 +172,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.OrganiserID, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return User{}, ErrNotFound
 	}
 	if err != nil {
@@ -183,7 +184,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	return u, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
+// dummyHash is hashed on the first login with an unknown address, not at
+// start-up: every program and test binary that imports this package would
+// otherwise pay for a bcrypt hash it may never use.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
+	return h
+})
 
 // FindUserByEmail returns an active account.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (User, error) {

@@ -179,6 +179,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
 	ev.AdminRoutes(admin, accounts)
+	privacy.AdminRoutes(admin, accounts)
 	// The organisers' pages about registrations: the attendee list and its
 	// CSV, check-in at the door (and the QR code a person shows there),
 	// messages to a group, and the dashboards.
@@ -194,7 +195,6 @@ func (a *App) routes() (*gin.Engine, error) {
 	intro.Routes(r)
 	intro.AdminRoutes(admin, accounts)
 	a.jobs = append(a.jobs, a.every("introductions", time.Hour, intro.Hourly))
-	privacy.AdminRoutes(admin, accounts)
 
 	// Retention: at start-up and daily, registrations are anonymised
 	// RetentionDays after their event; sent mail and expired links go.
