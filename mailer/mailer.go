@@ -79,10 +79,25 @@ type Message struct {
 	DedupeKey string
 }
 
+// RowQuerier runs a statement that returns a row: *sql.Tx, or a caller's
+// transaction that runs some statements prepared.
+type RowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// EnqueueQuery is the statement Enqueue runs, for callers that prepare it.
+const EnqueueQuery = `INSERT INTO outbox (
+		kind, to_address, to_address_norm, to_name, reply_to, subject,
+		text_body, html_body, calendar, calendar_method, message_id,
+		dedupe_key, status, attempts, next_attempt_at, created_at
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+	ON CONFLICT (dedupe_key) DO NOTHING
+	RETURNING id`
+
 // Enqueue validates m and writes it to the outbox in tx, the caller's
 // transaction. It returns the new row's id. Wake the worker after the commit
 // for a prompt send; otherwise it is sent at the next poll.
-func Enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64, error) {
+func Enqueue(ctx context.Context, tx RowQuerier, now time.Time, m Message) (int64, error) {
 	if err := m.validate(); err != nil {
 		return 0, err
 	}
@@ -95,13 +110,7 @@ func Enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64, 
 	// PostgreSQL a failed statement aborts the whole transaction, and the
 	// caller should be able to carry on after "already queued".
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (
-			kind, to_address, to_address_norm, to_name, reply_to, subject,
-			text_body, html_body, calendar, calendar_method, message_id,
-			dedupe_key, status, attempts, next_attempt_at, created_at
-		) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
-		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`,
+	err := tx.QueryRowContext(ctx, EnqueueQuery,
 		m.Kind, strings.TrimSpace(m.To), NormalizeAddress(m.To), m.ToName, strings.TrimSpace(m.ReplyTo), m.Subject,
 		m.TextBody, m.HTMLBody, string(m.Calendar), m.CalendarMethod, newMessageIDLocal(),
 		dedupe, now, now,

@@ -100,12 +100,14 @@ func (s *Service) PersonalFeed(ctx context.Context, emailNorm string) (PersonalF
 	return pf, err
 }
 
+const qFeed = `INSERT INTO personal_feeds (email_norm, token, created_at) VALUES (?, ?, ?)
+	ON CONFLICT (email_norm) DO NOTHING`
+
 // ensurePersonalFeed makes an address's feed unless it has one. Another
 // transaction may have made it meanwhile: then that one stays.
-func ensurePersonalFeed(ctx context.Context, tx *sql.Tx, now time.Time, emailNorm string) error {
+func ensurePersonalFeed(ctx context.Context, tx Tx, now time.Time, emailNorm string) error {
 	raw, _ := secret.New()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO personal_feeds (email_norm, token, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (email_norm) DO NOTHING`, emailNorm, raw, now); err != nil {
+	if _, err := tx.ExecContext(ctx, qFeed, emailNorm, raw, now); err != nil {
 		return fmt.Errorf("registration: create feed: %w", err)
 	}
 	return nil

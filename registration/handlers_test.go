@@ -685,7 +685,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestNotifyFailureStoresNothing(t *testing.T) {
 	a := newApp(t)
-	a.Registrations.Notify = func(ctx context.Context, tx *sql.Tx, now time.Time, n registration.Notice) error {
+	a.Registrations.Notify = func(ctx context.Context, tx registration.Tx, now time.Time, n registration.Notice) error {
 		return errors.New("outbox full")
 	}
 	openSlug, id := openEvent(t, a)

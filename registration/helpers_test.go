@@ -192,14 +192,22 @@ func regs(t testing.TB, a *app.App, eventID int64) []registration.Registration {
 	return rs
 }
 
-// counts is (confirmed, waiting) for an event.
+// counts is (confirmed, waiting) for an event, counted row by row. It
+// also fails the test unless the counts the triggers keep on the event
+// (which the capacity rule reads) say the same.
 func counts(t testing.TB, a *app.App, eventID int64) (confirmed, waiting int) {
 	t.Helper()
+	var keptConfirmed, keptWaiting int
 	err := a.DB.Read().QueryRow(`SELECT
 		(SELECT COUNT(*) FROM registrations WHERE event_id = ? AND status = 'confirmed'),
-		(SELECT COUNT(*) FROM registrations WHERE event_id = ? AND status = 'waiting')`, eventID, eventID).Scan(&confirmed, &waiting)
+		(SELECT COUNT(*) FROM registrations WHERE event_id = ? AND status = 'waiting'),
+		confirmed_count, waitlist_count FROM events WHERE id = ?`, eventID, eventID, eventID).
+		Scan(&confirmed, &waiting, &keptConfirmed, &keptWaiting)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if keptConfirmed != confirmed || keptWaiting != waiting {
+		t.Errorf("event %d keeps %d confirmed, %d waiting; its rows say %d and %d", eventID, keptConfirmed, keptWaiting, confirmed, waiting)
 	}
 	return confirmed, waiting
 }
@@ -235,7 +243,7 @@ type notices struct {
 
 func recordNotices(a *app.App) *notices {
 	n := &notices{}
-	a.Registrations.Notify = func(ctx context.Context, tx *sql.Tx, now time.Time, notice registration.Notice) error {
+	a.Registrations.Notify = func(ctx context.Context, tx registration.Tx, now time.Time, notice registration.Notice) error {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		n.list = append(n.list, notice)

@@ -57,11 +57,11 @@ const (
 )
 
 // Notify queues the email for n. It is the Service's Notify.
-func (m *Mail) Notify(ctx context.Context, tx *sql.Tx, now time.Time, n Notice) error {
+func (m *Mail) Notify(ctx context.Context, tx Tx, now time.Time, n Notice) error {
 	return m.queue(ctx, tx, now, n, nil, "")
 }
 
-func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, changes []string, dedupe string) error {
+func (m *Mail) queue(ctx context.Context, tx Tx, now time.Time, n Notice, changes []string, dedupe string) error {
 	kind, ok := messageFor[n.Kind]
 	if !ok {
 		return fmt.Errorf("registration: no email for notice %q", n.Kind)
@@ -108,6 +108,9 @@ func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, c
 	return nil
 }
 
+const qEarlierCancels = `SELECT COUNT(*) FROM registrations
+	WHERE email_norm = ? AND event_id = ? AND status = 'cancelled' AND id <> ?`
+
 // attendeeSequence is the SEQUENCE base of r's invitations: the event's,
 // raised by 2 for every earlier registration of the same address for the
 // event that was cancelled. Such a person got a CANCEL (SEQUENCE one above
@@ -117,11 +120,9 @@ func (m *Mail) queue(ctx context.Context, tx *sql.Tx, now time.Time, n Notice, c
 // of one would only equal that CANCEL; with two the new REQUEST is newer,
 // and so every calendar message to the address outranks the one before
 // (a CANCEL is one above its REQUEST, the next REQUEST one above that).
-func attendeeSequence(ctx context.Context, tx *sql.Tx, r Registration, seq int) (int, error) {
+func attendeeSequence(ctx context.Context, tx RowQuerier, r Registration, seq int) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM registrations
-		WHERE email_norm = ? AND event_id = ? AND status = 'cancelled' AND id <> ?`,
-		NormalizeEmail(r.Email), r.EventID, r.ID).Scan(&n)
+	err := tx.QueryRowContext(ctx, qEarlierCancels, NormalizeEmail(r.Email), r.EventID, r.ID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("registration: earlier cancellations: %w", err)
 	}

@@ -42,6 +42,7 @@ func checkLine(t *testing.T, a *app.App, eventID int64) (confirmed, waiting int)
 			}
 		}
 	}
+	counts(t, a, eventID) // the counts kept on the event agree
 	return confirmed, waiting
 }
 

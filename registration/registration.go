@@ -10,7 +10,6 @@ package registration
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -99,7 +98,7 @@ type Notice struct {
 }
 
 // NotifyFunc is the shape of Service.Notify.
-type NotifyFunc func(ctx context.Context, tx *sql.Tx, now time.Time, n Notice) error
+type NotifyFunc func(ctx context.Context, tx Tx, now time.Time, n Notice) error
 
 // Errors the service returns for what the person cannot do. Handlers turn
 // them into pages; none carries personal data.

@@ -31,6 +31,11 @@ type Service struct {
 	TokenLifetime time.Duration
 	// ResendInterval throttles manage-link emails sent on request.
 	ResendInterval time.Duration
+	// GroupCommit lets concurrent sign-ups share a transaction and its
+	// commit (db.Batch): each is still decided alone, in arrival order, and
+	// answered only once it is on disk. Off, each has a transaction of its
+	// own (how cmd/rush -raw measures the limit it is compared with).
+	GroupCommit bool
 
 	// prepared holds the sign-up path's statements (see wtx).
 	prepareOnce sync.Once
@@ -81,7 +86,7 @@ func (c *eventCache) get(ctx context.Context, tx *sql.Tx, seats events.Event) (e
 
 // NewService is a service with the default lifetimes.
 func NewService(d *db.DB) *Service {
-	return &Service{DB: d, TokenLifetime: DefaultTokenLifetime, ResendInterval: DefaultResendInterval}
+	return &Service{DB: d, TokenLifetime: DefaultTokenLifetime, ResendInterval: DefaultResendInterval, GroupCommit: true}
 }
 
 // Input is a sign-up as the form gives it.
@@ -112,8 +117,12 @@ func (s *Service) Register(ctx context.Context, eventID int64, in Input) (Result
 	s.prepare(ctx)
 	var res Result
 	var err error
+	write := s.DB.Tx
+	if s.GroupCommit {
+		write = s.DB.Batch
+	}
 	for attempt := 0; attempt < 2; attempt++ {
-		err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+		err = write(ctx, func(tx *sql.Tx, now time.Time) error {
 			var err error
 			res, err = s.register(ctx, wtx{Tx: tx, prepared: s.prepared}, now, eventID, in)
 			return err
@@ -186,7 +195,7 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	}
 	// the person's calendar feed, made here rather than when the manage page
 	// is first opened, so that opening it after a sign-up is a pure read
-	if err := ensurePersonalFeed(ctx, tx.Tx, now, norm); err != nil {
+	if err := ensurePersonalFeed(ctx, tx, now, norm); err != nil {
 		return Result{}, err
 	}
 	if s.Notify != nil {
@@ -196,20 +205,19 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 		if err != nil {
 			return Result{}, err
 		}
-		full.ConfirmedCount = ev.ConfirmedCount
+		full.ConfirmedCount, full.WaitlistCount = ev.ConfirmedCount, ev.WaitlistCount
 		if r.Confirmed() {
 			full.ConfirmedCount++
+		} else {
+			// a new sign-up is last in line
+			full.WaitlistCount++
+			r.Position = full.WaitlistCount
 		}
-		// a new sign-up is last in line: its position is the list's length
-		if r.Position, err = Position(ctx, tx, r); err != nil {
-			return Result{}, err
-		}
-		full.WaitlistCount = max(r.Position, full.WaitlistCount)
 		kind := NoticeConfirmed
 		if r.Waiting() {
 			kind = NoticeWaiting
 		}
-		if err := s.Notify(ctx, tx.Tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: token}); err != nil {
+		if err := s.Notify(ctx, tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: token}); err != nil {
 			return Result{}, fmt.Errorf("registration: notify %s: %w", kind, err)
 		}
 	}

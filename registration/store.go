@@ -10,6 +10,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/mailer"
 )
 
 // RowQuerier is what reads one row: *sql.DB (the read pool), *sql.Tx.
@@ -23,9 +24,9 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// dbtx is a write transaction as the store functions use it: a *sql.Tx,
-// or a prepared one (wtx).
-type dbtx interface {
+// Tx is a write transaction as the store functions and Notify use it: a
+// *sql.Tx, or the sign-up path's with prepared statements (wtx).
+type Tx interface {
 	Querier
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
@@ -61,7 +62,7 @@ func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 }
 
 // hotQueries are prepared: every sign-up runs them.
-var hotQueries = []string{qSeats, qLive, qInsert, qConsent, qToken, qBefore}
+var hotQueries = []string{qSeats, qLive, qInsert, qConsent, qToken, qFeed, qEarlierCancels, mailer.EnqueueQuery}
 
 // regColumns is the one SELECT list of a registration.
 const regColumns = `id, event_id, status, name, email, email_norm, organisation, role, level, sector,
@@ -192,18 +193,20 @@ func findLive(ctx context.Context, q RowQuerier, eventID int64, emailNorm string
 
 const qSeats = `SELECT e.id, e.status, e.starts_at, e.ends_at, e.registration_opens_at,
 	e.registration_closes_at, e.capacity, e.invitation_only, e.invite_code, e.updated_at,
-	(SELECT COUNT(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'confirmed')
+	e.confirmed_count, e.waitlist_count
 	FROM events e WHERE e.id = ?`
 
 // readSeats reads, in the write transaction, what the capacity rule and
-// the registration window need: a few columns of the event and its count of
-// confirmed places (at most its capacity, counted on an index).
-func readSeats(ctx context.Context, tx dbtx, eventID int64) (events.Event, error) {
+// the registration window need: a few columns of the event and its counts
+// of confirmed and waiting registrations (kept on the event by triggers,
+// see migration 008, so reading them costs the same however long the
+// queue).
+func readSeats(ctx context.Context, tx Tx, eventID int64) (events.Event, error) {
 	var ev events.Event
 	var opens, closes sql.NullTime
 	var invitationOnly int
 	err := tx.QueryRowContext(ctx, qSeats, eventID).Scan(&ev.ID, &ev.Status, &ev.StartsAt, &ev.EndsAt, &opens, &closes,
-		&ev.Capacity, &invitationOnly, &ev.InviteCode, &ev.UpdatedAt, &ev.ConfirmedCount)
+		&ev.Capacity, &invitationOnly, &ev.InviteCode, &ev.UpdatedAt, &ev.ConfirmedCount, &ev.WaitlistCount)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ev, ErrNotFound
 	}
@@ -246,7 +249,7 @@ const qInsert = `INSERT INTO registrations (event_id, status, name, email, email
 	organisation, role, level, sector, region, phone, dietary, accessibility, topics, lang, intro_consent,
 	created_at, updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func insertRegistration(ctx context.Context, tx dbtx, r *Registration) error {
+func insertRegistration(ctx context.Context, tx Tx, r *Registration) error {
 	res, err := tx.ExecContext(ctx, qInsert,
 		r.EventID, r.Status, r.Name, r.Email, r.EmailNorm, r.Organisation, r.Role, r.Level, r.Sector, r.Region,
 		r.Phone, r.Dietary, r.Accessibility, r.Topics, r.Lang, db.Bool(r.IntroConsent),
@@ -260,7 +263,7 @@ func insertRegistration(ctx context.Context, tx dbtx, r *Registration) error {
 
 // updateDetails writes what a person changed on the manage page. The
 // address is not among it: it identifies the registration.
-func updateDetails(ctx context.Context, tx dbtx, now time.Time, r Registration) error {
+func updateDetails(ctx context.Context, tx Tx, now time.Time, r Registration) error {
 	_, err := tx.ExecContext(ctx, `UPDATE registrations SET name = ?, organisation = ?, role = ?, level = ?,
 		sector = ?, region = ?, phone = ?, dietary = ?, accessibility = ?, topics = ?, lang = ?, intro_consent = ?,
 		updated_at = ? WHERE id = ?`,
@@ -274,7 +277,7 @@ func updateDetails(ctx context.Context, tx dbtx, now time.Time, r Registration) 
 
 // setStatus moves a registration to status. Promotion and joining the
 // waiting list restart queued_at; cancelling records when.
-func setStatus(ctx context.Context, tx dbtx, now time.Time, id int64, from, to string) error {
+func setStatus(ctx context.Context, tx Tx, now time.Time, id int64, from, to string) error {
 	var res sql.Result
 	var err error
 	if to == StatusCancelled {
@@ -297,7 +300,7 @@ func setStatus(ctx context.Context, tx dbtx, now time.Time, id int64, from, to s
 const qConsent = `INSERT INTO consents (registration_id, kind, granted, wording_version, wording, lang, recorded_at)
 	VALUES (?, 'introductions', ?, ?, ?, ?, ?)`
 
-func recordConsent(ctx context.Context, tx dbtx, now time.Time, regID int64, granted bool, lang, wording string) error {
+func recordConsent(ctx context.Context, tx Tx, now time.Time, regID int64, granted bool, lang, wording string) error {
 	_, err := tx.ExecContext(ctx, qConsent, regID, db.Bool(granted), IntroConsentVersion, wording, lang, now)
 	if err != nil {
 		return fmt.Errorf("registration: consent for %d: %w", regID, err)

@@ -19,7 +19,7 @@ func HashToken(raw string) string { return secret.Hash(raw) }
 // createToken stores a new manage token for a registration and returns it raw.
 const qToken = `INSERT INTO manage_tokens (token_hash, registration_id, created_at, expires_at) VALUES (?, ?, ?, ?)`
 
-func createToken(ctx context.Context, tx dbtx, now, expires time.Time, regID int64) (string, error) {
+func createToken(ctx context.Context, tx Tx, now, expires time.Time, regID int64) (string, error) {
 	raw, hash := secret.New()
 	if _, err := tx.ExecContext(ctx, qToken,
 		hash, regID, now, expires.UTC()); err != nil {
@@ -29,7 +29,7 @@ func createToken(ctx context.Context, tx dbtx, now, expires time.Time, regID int
 }
 
 // lastTokenAt is when the newest token of a registration was made (zero if none).
-func lastTokenAt(ctx context.Context, tx dbtx, regID int64) (time.Time, error) {
+func lastTokenAt(ctx context.Context, tx Tx, regID int64) (time.Time, error) {
 	var at sql.NullTime
 	err := tx.QueryRowContext(ctx, `SELECT created_at FROM manage_tokens WHERE registration_id = ? ORDER BY created_at DESC LIMIT 1`, regID).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -19,6 +19,9 @@
 //
 //	rush -raw -db rush-raw.db -n 2000 -seats 500 -c 64
 //
+// -raw -group lets the sign-ups share commits as the server does, -raw
+// -mail queues each confirmation email as a server that sends mail does.
+//
 // It only ever talks to the -url given, which should be on the loopback
 // interface; the run is bounded by -n and -timeout.
 package main
@@ -61,7 +64,7 @@ func main() {
 type options struct {
 	url, dbPath, slug, cpuprofile string
 	n, seats, c                   int
-	raw, mail                     bool
+	raw, mail, group              bool
 	timeout                       time.Duration
 }
 
@@ -77,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.c, "c", 64, "concurrent clients")
 	fs.BoolVar(&o.raw, "raw", false, "no HTTP: the same transactions straight on the database")
 	fs.BoolVar(&o.mail, "mail", false, "-raw: also queue each confirmation email in the outbox (registration.Mail), as a server that sends mail does")
+	fs.BoolVar(&o.group, "group", false, "-raw: let concurrent sign-ups share a commit, as the server does (db.Batch); off, one transaction each")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop after this long")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (-raw: includes the database work)")
 	if err := fs.Parse(args); err != nil {
@@ -156,8 +160,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(problems) > 0 {
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok: %d confirmed of %d seats, %d waiting in a gap-free line, no address twice, no 5xx\n",
-		min(o.seats, o.n), o.seats, max(o.n-o.seats, 0))
+	fmt.Fprintf(stdout, "ok: %d confirmed of %d seats, %d waiting in a gap-free line, no address twice, no 5xx%s\n",
+		min(o.seats, o.n), o.seats, max(o.n-o.seats, 0), map[bool]string{true: ", one email each", false: ""}[!o.raw || o.mail])
 	return 0
 }
 
@@ -237,6 +241,7 @@ func person(ev events.Event, i int) (name, email string) {
 // rushRaw runs the sign-ups as transactions on the database, no HTTP.
 func rushRaw(ctx context.Context, d *db.DB, ev events.Event, o options) (loadgen.Result, *tally) {
 	svc := registration.NewService(d)
+	svc.GroupCommit = o.group
 	if o.mail {
 		m, err := newMail()
 		if err != nil {
@@ -398,5 +403,33 @@ func verify(ctx context.Context, d *db.DB, ev events.Event, o options, t *tally)
 	if twice > 0 {
 		problems = append(problems, fmt.Sprintf("%d addresses are registered twice", twice))
 	}
-	return problems
+	var keptC, keptW int
+	if err := d.Read().QueryRowContext(ctx, `SELECT confirmed_count, waitlist_count FROM events WHERE id = ?`, ev.ID).Scan(&keptC, &keptW); err != nil {
+		return append(problems, err.Error())
+	}
+	if keptC != confirmed || keptW != waiting {
+		problems = append(problems, fmt.Sprintf("the event keeps %d confirmed and %d waiting, its rows say %d and %d", keptC, keptW, confirmed, waiting))
+	}
+	return append(problems, verifyMail(ctx, d, ev, o)...)
+}
+
+// verifyMail checks the outbox: every person got exactly one email about
+// their sign-up (when the sign-ups queue mail: HTTP, or -raw -mail).
+func verifyMail(ctx context.Context, d *db.DB, ev events.Event, o options) []string {
+	if o.raw && !o.mail {
+		return nil
+	}
+	_, first := person(ev, 0)
+	pattern := strings.TrimSuffix(first, "0@example.no") + "%"
+	var people, messages, most int
+	err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(MAX(n), 0) FROM
+		(SELECT to_address_norm, COUNT(*) AS n FROM outbox WHERE to_address_norm LIKE ? GROUP BY to_address_norm) AS x`,
+		pattern).Scan(&people, &messages, &most)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if people != o.n || most != 1 {
+		return []string{fmt.Sprintf("%d emails to %d people (most to one address: %d), want one to each of %d", messages, people, most, o.n)}
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -132,7 +131,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	// Registrants hear of every change by email, queued in the transaction
 	// of the change; organisers' changes to events reach them the same way.
 	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL}
-	a.Registrations.Notify = func(ctx context.Context, tx *sql.Tx, now time.Time, n registration.Notice) error {
+	a.Registrations.Notify = func(ctx context.Context, tx registration.Tx, now time.Time, n registration.Notice) error {
 		if err := mail.Notify(ctx, tx, now, n); err != nil {
 			return err
 		}

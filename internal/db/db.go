@@ -49,6 +49,8 @@ type DB struct {
 
 	// gate admits writers one at a time in arrival order (see Tx).
 	gate chan struct{}
+	// batch queues the callers of Batch.
+	batch batchQueue
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -152,11 +154,16 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", Classify(err))
 	}
+	d.committed()
+	return nil
+}
+
+// committed marks a commit: caches see a new generation, hooks run.
+func (d *DB) committed() {
 	d.generation.Add(1)
 	for _, fn := range d.onCommit {
 		fn()
 	}
-	return nil
 }
 
 // OnCommit registers fn to run after every committed transaction, e.g. to
