@@ -99,7 +99,7 @@ func (h *Handler) signUp(c *gin.Context) {
 		return
 	}
 	slug := c.Param("slug")
-	eventID, err := EventIDBySlug(c.Request.Context(), h.Service.DB.Read(), slug)
+	eventID, err := EventIDBySlug(c.Request.Context(), h.Service.Reads(c.Request.Context()), slug)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -78,6 +79,43 @@ func TestConcurrentSignUps(t *testing.T) {
 	}
 	if api := apiEvent(t, a, ev.Slug); api.ConfirmedCount != seats || api.SeatsLeft != 0 || api.WaitlistCount != people-seats {
 		t.Errorf("API %d/%d/%d", api.ConfirmedCount, api.SeatsLeft, api.WaitlistCount)
+	}
+	checkSignUpEmails(t, a, ev.ID)
+}
+
+// checkSignUpEmails fails unless every registration of the event got one
+// email, the one for its outcome, a waiting person's with their place in
+// line (emails composed ahead of the transaction guess the outcome, and a
+// rush is where guesses go wrong).
+func checkSignUpEmails(t *testing.T, a *app.App, eventID int64) {
+	t.Helper()
+	for _, r := range regs(t, a, eventID) {
+		rows, err := a.DB.Read().Query(`SELECT kind, text_body, html_body, calendar FROM outbox WHERE to_address_norm = ?`, r.EmailNorm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		var text, html, cal string
+		for rows.Next() {
+			var kind string
+			if err := rows.Scan(&kind, &text, &html, &cal); err != nil {
+				t.Fatal(err)
+			}
+			kinds = append(kinds, kind)
+		}
+		rows.Close()
+		want := map[string]string{registration.StatusConfirmed: "registration_confirmed", registration.StatusWaiting: "registration_waiting"}[r.Status]
+		if len(kinds) != 1 || kinds[0] != want {
+			t.Errorf("%s (%s) got emails %v, want one %s", r.EmailNorm, r.Status, kinds, want)
+			continue
+		}
+		position := fmt.Sprintf("Du er nummer %d på ventelisten.", r.Position)
+		if r.Waiting() && (!strings.Contains(text, position) || !strings.Contains(html, position)) {
+			t.Errorf("%s is number %d in line; the email says:\n%s", r.EmailNorm, r.Position, text)
+		}
+		if r.Confirmed() != strings.Contains(cal, "METHOD:REQUEST") {
+			t.Errorf("%s (%s): invitation %q", r.EmailNorm, r.Status, cal)
+		}
 	}
 }
 

@@ -64,6 +64,31 @@ func (t wtx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 // hotQueries are prepared: every sign-up runs them.
 var hotQueries = []string{qSeats, qLive, qInsert, qConsent, qToken, qFeed, qEarlierCancels, mailer.EnqueueQuery}
 
+// rpool is the read pool running the sign-up path's reads prepared (each
+// connection of the pool prepares a statement once, on first use).
+type rpool struct {
+	*sql.DB
+	prepared map[string]*sql.Stmt
+}
+
+func (p rpool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := p.prepared[query]; ok {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.DB.QueryContext(ctx, query, args...)
+}
+
+func (p rpool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := p.prepared[query]; ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return p.DB.QueryRowContext(ctx, query, args...)
+}
+
+// hotReads are prepared on the read pool: every sign-up runs them before
+// its transaction.
+var hotReads = []string{qEventBySlug, qSeats, qEarlierCancels}
+
 // regColumns is the one SELECT list of a registration.
 const regColumns = `id, event_id, status, name, email, email_norm, organisation, role, level, sector,
 	region, phone, dietary, accessibility, topics, lang, intro_consent, created_at, updated_at, queued_at, cancelled_at`
@@ -201,7 +226,7 @@ const qSeats = `SELECT e.id, e.status, e.starts_at, e.ends_at, e.registration_op
 // of confirmed and waiting registrations (kept on the event by triggers,
 // see migration 008, so reading them costs the same however long the
 // queue).
-func readSeats(ctx context.Context, tx Tx, eventID int64) (events.Event, error) {
+func readSeats(ctx context.Context, tx RowQuerier, eventID int64) (events.Event, error) {
 	var ev events.Event
 	var opens, closes sql.NullTime
 	var invitationOnly int
@@ -338,11 +363,13 @@ func FindConsents(ctx context.Context, q Querier, regID int64) ([]Consent, error
 	return cs, rows.Err()
 }
 
+const qEventBySlug = `SELECT id FROM events WHERE slug = ? AND status IN ('published', 'cancelled')`
+
 // EventIDBySlug finds the event a sign-up is for, cheaply, before the
 // write transaction reads it in full.
 func EventIDBySlug(ctx context.Context, q RowQuerier, slug string) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, `SELECT id FROM events WHERE slug = ? AND status IN ('published', 'cancelled')`, slug).Scan(&id)
+	err := q.QueryRowContext(ctx, qEventBySlug, slug).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}

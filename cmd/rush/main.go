@@ -249,7 +249,7 @@ func rushRaw(ctx context.Context, d *db.DB, ev events.Event, o options) (loadgen
 			t.add("error: "+err.Error(), false)
 			return loadgen.Result{}, t
 		}
-		svc.Notify = m.Notify
+		svc.Notify, svc.Draft = m.Notify, m.Draft
 	}
 	t := newTally()
 	res := loadgen.Run(ctx, o.n, o.c, func(ctx context.Context, i int) error {
