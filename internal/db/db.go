@@ -51,6 +51,8 @@ type DB struct {
 	gate chan struct{}
 	// batch queues the callers of Batch.
 	batch batchQueue
+	// ckpt checkpoints the write-ahead log beside the writer.
+	ckpt checkpointer
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -73,6 +75,9 @@ func dsn(path string, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		// checkpoints are made beside the writer (see checkpointer)
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -104,13 +109,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	d.read = r
+	if err := d.startCheckpointer(path); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
-// Close closes both pools; the WAL is checkpointed by SQLite when the last
-// connection closes.
+// Close stops the checkpoints and closes the pools; the WAL is
+// checkpointed by SQLite when the last connection closes.
 func (d *DB) Close() error {
-	return errors.Join(d.read.Close(), d.write.Close())
+	return errors.Join(d.stopCheckpointer(), d.read.Close(), d.write.Close())
 }
 
 // Read is the pool for queries that change nothing.
