@@ -12,12 +12,14 @@
 // opens c browser-like clients that each GET the event page for a CSRF
 // cookie and token, then POSTs the n sign-ups from them, c at a time.
 //
-// With -raw it does the same database work without HTTP: one transaction
+// Then, in the same run (unless -compare=false), it measures the limit HTTP
+// is compared with: the same database work without HTTP, one transaction
 // per sign-up (capacity check + insert + manage token, through db.Open and
-// registration.Service.Register, with the same durability settings) at the
-// same concurrency, to measure the limit HTTP is compared with:
+// registration.Service.Register, with the same durability settings), at
+// the same concurrency, on a new database file, and prints the two side by
+// side. That part alone:
 //
-//	rush -raw -db rush-raw.db -n 2000 -seats 500 -c 64
+//	rush -raw -n 2000 -seats 500 -c 64
 //
 // -raw -group lets the sign-ups share commits as the server does, -raw
 // -mail queues each confirmation email as a server that sends mail does.
@@ -64,7 +66,7 @@ func main() {
 type options struct {
 	url, dbPath, slug, cpuprofile string
 	n, seats, c                   int
-	raw, mail, group              bool
+	raw, mail, group, compare     bool
 	timeout                       time.Duration
 }
 
@@ -81,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.raw, "raw", false, "no HTTP: the same transactions straight on the database")
 	fs.BoolVar(&o.mail, "mail", false, "-raw: also queue each confirmation email in the outbox (registration.Mail), as a server that sends mail does")
 	fs.BoolVar(&o.group, "group", false, "-raw: let concurrent sign-ups share a commit, as the server does (db.Batch); off, one transaction each")
+	fs.BoolVar(&o.compare, "compare", true, "after the HTTP rush, run the raw one (-raw, one transaction each) on a new database and print the two side by side")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "stop after this long")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (-raw: includes the database work)")
 	if err := fs.Parse(args); err != nil {
@@ -90,41 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rush: -n and -c must be at least 1, -seats at least 0")
 		return 2
 	}
-	if o.dbPath == "" {
-		if !o.raw {
-			fmt.Fprintln(stderr, "rush: -db must name the server's database file")
-			return 2
-		}
-		dir, err := os.MkdirTemp("", "rush-")
-		if err != nil {
-			fmt.Fprintln(stderr, "rush:", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		o.dbPath = filepath.Join(dir, "raw.db")
+	if o.dbPath == "" && !o.raw {
+		fmt.Fprintln(stderr, "rush: -db must name the server's database file")
+		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-
-	d, err := db.Open(ctx, o.dbPath)
-	if err != nil {
-		fmt.Fprintln(stderr, "rush:", err)
-		return 1
-	}
-	defer d.Close()
-	ev, err := prepareEvent(ctx, d, o)
-	if err != nil {
-		fmt.Fprintln(stderr, "rush:", err)
-		return 1
-	}
-	o.seats = ev.Capacity
-	if ev.ConfirmedCount+ev.WaitlistCount > 0 {
-		fmt.Fprintf(stderr, "rush: %s already has registrations; the checks need an event nobody has signed up for\n", ev.Slug)
-		return 2
-	}
-	fmt.Fprintf(stdout, "event %s: %d seats, %d sign-ups from %d clients (%s)\n", ev.Slug, ev.Capacity, o.n, o.c,
-		map[bool]string{true: "raw: database only", false: "HTTP: " + o.url}[o.raw])
-
 	if o.cpuprofile != "" {
 		f, err := os.Create(o.cpuprofile)
 		if err != nil {
@@ -136,6 +110,54 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 
+	res, code := rush(ctx, o, stdout, stderr)
+	if code != 0 || o.raw || !o.compare {
+		return code
+	}
+	fmt.Fprintln(stdout)
+	limit := o
+	limit.raw, limit.mail, limit.group, limit.dbPath, limit.slug = true, false, false, "", ""
+	rawRes, code := rush(ctx, limit, stdout, stderr)
+	if code != 0 {
+		return code
+	}
+	fmt.Fprintf(stdout, "\nside by side: HTTP %.0f sign-ups/s is %.0f%% of the raw limit's %.0f/s (target: 50%% or more); "+
+		"HTTP p99 %s at %d clients (target: under 100 ms)\n",
+		res.PerSecond(), 100*res.PerSecond()/rawRes.PerSecond(), rawRes.PerSecond(), res.Percentile(99).Round(100*time.Microsecond), o.c)
+	return 0
+}
+
+// rush runs one rush (HTTP or raw) and checks its outcome in the database;
+// it returns the result and the exit status.
+func rush(ctx context.Context, o options, stdout, stderr io.Writer) (loadgen.Result, int) {
+	if o.dbPath == "" {
+		dir, err := os.MkdirTemp("", "rush-")
+		if err != nil {
+			fmt.Fprintln(stderr, "rush:", err)
+			return loadgen.Result{}, 1
+		}
+		defer os.RemoveAll(dir)
+		o.dbPath = filepath.Join(dir, "raw.db")
+	}
+	d, err := db.Open(ctx, o.dbPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "rush:", err)
+		return loadgen.Result{}, 1
+	}
+	defer d.Close()
+	ev, err := prepareEvent(ctx, d, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "rush:", err)
+		return loadgen.Result{}, 1
+	}
+	o.seats = ev.Capacity
+	if ev.ConfirmedCount+ev.WaitlistCount > 0 {
+		fmt.Fprintf(stderr, "rush: %s already has registrations; the checks need an event nobody has signed up for\n", ev.Slug)
+		return loadgen.Result{}, 2
+	}
+	fmt.Fprintf(stdout, "event %s: %d seats, %d sign-ups from %d clients (%s)\n", ev.Slug, ev.Capacity, o.n, o.c,
+		map[bool]string{true: "raw: database only", false: "HTTP: " + o.url}[o.raw])
+
 	var res loadgen.Result
 	var tally *tally
 	if o.raw {
@@ -144,7 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		res, tally, err = rushHTTP(ctx, ev, o)
 		if err != nil {
 			fmt.Fprintln(stderr, "rush:", err)
-			return 1
+			return res, 1
 		}
 	}
 	fmt.Fprintf(stdout, "%s\n", res)
@@ -158,11 +180,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "FAIL:", p)
 	}
 	if len(problems) > 0 {
-		return 1
+		return res, 1
 	}
 	fmt.Fprintf(stdout, "ok: %d confirmed of %d seats, %d waiting in a gap-free line, no address twice, no 5xx%s\n",
 		min(o.seats, o.n), o.seats, max(o.n-o.seats, 0), map[bool]string{true: ", one email each", false: ""}[!o.raw || o.mail])
-	return 0
+	return res, 0
 }
 
 // prepareEvent creates a published event with free registration that
