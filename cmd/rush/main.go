@@ -4,9 +4,10 @@
 // got a 5xx.
 //
 // Against a running server (start it with MOTEPLASS_SIGNUP_RATE=0, or the
-// rate limit answers most requests with 429):
+// rate limit answers most requests with 429), from the same folder:
 //
-//	rush -url http://127.0.0.1:8092 -db moteplass.db -n 2000 -seats 500 -c 64
+//	MOTEPLASS_SIGNUP_RATE=0 go run ./cmd/moteplass
+//	go run ./cmd/rush -n 2000 -seats 500 -c 64
 //
 // It creates the event in the database file itself (or takes -event SLUG),
 // opens c browser-like clients that each GET the event page for a CSRF
@@ -74,8 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("rush", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8092", "the running server (loopback)")
-	fs.StringVar(&o.dbPath, "db", "", "its database file (required for HTTP; -raw: default a new file in a temporary folder)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running server (loopback)")
+	fs.StringVar(&o.dbPath, "db", "", "its database file (default moteplass.db, the server's default; -raw: a new file in a temporary folder)")
 	fs.StringVar(&o.slug, "event", "", "sign up for this event instead of creating one (its seats must all be free)")
 	fs.IntVar(&o.n, "n", 2000, "sign-ups")
 	fs.IntVar(&o.seats, "seats", 500, "seats of the event created")
@@ -94,8 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.dbPath == "" && !o.raw {
-		fmt.Fprintln(stderr, "rush: -db must name the server's database file")
-		return 2
+		o.dbPath = "moteplass.db"
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

@@ -20,11 +20,17 @@ import (
 // While commits follow each other closely the log grows: it can only start
 // over when a checkpoint has copied all of it before the next commit
 // begins. It does so as soon as a rush eases, and the file is then cut
-// back to journalSizeLimit.
+// back to journalSizeLimit. Should writes never ease, a log past
+// restartAbove frames is emptied by a TRUNCATE checkpoint, which makes the
+// writers wait for as long as it takes (well under a second).
 const checkpointEvery = 250 * time.Millisecond
 
 // journalSizeLimit is what the log file is cut back to when it starts over.
 const journalSizeLimit = 16 << 20
+
+// restartAbove is the length of the log (in pages of 4 KB: 256 MB) past
+// which the checkpointer empties it even while writes go on.
+const restartAbove = 65536
 
 // checkpointer runs the background checkpoints.
 type checkpointer struct {
@@ -32,6 +38,7 @@ type checkpointer struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+	frames   int // in the log at the last checkpoint (loop only)
 }
 
 func (d *DB) startCheckpointer(path string) error {
@@ -71,11 +78,15 @@ func (d *DB) checkpointLoop() {
 // checkpoint copies the committed pages of the log that no reader still
 // needs into the database file, and says whether that was all of them.
 func (d *DB) checkpoint(ctx context.Context) (all bool, err error) {
-	var busy, frames, copied int
-	if err := d.ckpt.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+	mode := "PASSIVE"
+	if d.ckpt.frames > restartAbove {
+		mode = "TRUNCATE"
+	}
+	var busy, copied int
+	if err := d.ckpt.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &d.ckpt.frames, &copied); err != nil {
 		return false, fmt.Errorf("db: checkpoint: %w", err)
 	}
-	return busy == 0 && copied == frames, nil
+	return busy == 0 && copied == d.ckpt.frames, nil
 }
 
 // stopCheckpointer ends the checkpoints; closing twice is harmless.

@@ -54,6 +54,18 @@ func TestCheckpointsAreLeftToTheCheckpointer(t *testing.T) {
 	if after, _ := checkpointWith(t, path); after > 10 {
 		t.Fatalf("after a checkpoint the next commit left %d frames in the log: it was not started over", after)
 	}
+
+	// a log that grew past restartAbove is emptied, file and all
+	if d.ckpt.conn, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		t.Fatal(err)
+	}
+	d.ckpt.frames = restartAbove + 1
+	if all, err := d.checkpoint(ctx); err != nil || !all {
+		t.Fatalf("checkpoint: all %v, %v", all, err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("the log after a long one was checkpointed: %v bytes (%v), want emptied", fi.Size(), err)
+	}
 }
 
 // checkpointWith checkpoints from a connection of its own, as the
