@@ -419,7 +419,7 @@ func (s *Store) FindOrganiserBySlug(ctx context.Context, slug string) (Organiser
 // LockEvent reads an event whole (target groups and agenda) inside a write
 // transaction, for code that decides on it (capacity, invitations, an
 // organiser's change) and must see the committed state.
-func LockEvent(ctx context.Context, tx querier, id int64) (Event, error) {
+func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
 	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ?", id)
 	if err != nil {
 		return Event{}, err

@@ -68,14 +68,9 @@ func (m *Mail) Notify(ctx context.Context, tx Tx, now time.Time, n Notice) error
 }
 
 func (m *Mail) queue(ctx context.Context, tx Tx, now time.Time, n Notice, changes []string, dedupe string) error {
-	out, ok, err := n.Draft.use(ctx, tx, n)
+	out, err := m.compose(ctx, tx, now, n, changes, dedupe)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		if out, _, err = m.compose(ctx, tx, now, n, changes, dedupe); err != nil {
-			return err
-		}
 	}
 	if _, err := mailer.Enqueue(ctx, tx, now, out); err != nil && !errors.Is(err, mailer.ErrDuplicate) {
 		return err
@@ -83,12 +78,11 @@ func (m *Mail) queue(ctx context.Context, tx Tx, now time.Time, n Notice, change
 	return nil
 }
 
-// compose renders n's email, with its calendar invitation made for the
-// SEQUENCE it returns (0 when the message carries none).
-func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notice, changes []string, dedupe string) (mailer.Message, int, error) {
+// compose renders n's email, with its calendar invitation.
+func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notice, changes []string, dedupe string) (mailer.Message, error) {
 	kind, ok := messageFor[n.Kind]
 	if !ok {
-		return mailer.Message{}, 0, fmt.Errorf("registration: no email for notice %q", n.Kind)
+		return mailer.Message{}, fmt.Errorf("registration: no email for notice %q", n.Kind)
 	}
 	r, ev := n.Registration, n.Event
 	data := MessageData{
@@ -102,96 +96,31 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 	if n.Kind == NoticeWaiting && data.Position == 0 {
 		pos, err := Position(ctx, q, r)
 		if err != nil {
-			return mailer.Message{}, 0, err
+			return mailer.Message{}, err
 		}
 		data.Position = pos
 	}
 	msg, err := m.render(kind.template, web.SupportedLang(r.Lang), n, data)
 	if err != nil {
-		return mailer.Message{}, 0, err
+		return mailer.Message{}, err
 	}
 	out := mailer.Message{
 		Kind: kind.template, To: r.Email, ToName: r.Name, ReplyTo: ev.Organiser.ContactEmail,
 		Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML, DedupeKey: dedupe,
 	}
 	if kind.method == "" {
-		return out, 0, nil
+		return out, nil
 	}
 	att := events.Attendee{Name: r.Name, Email: r.Email, Status: r.Status}
 	inv := ev
 	if inv.Sequence, err = attendeeSequence(ctx, q, r, ev.Sequence); err != nil {
-		return out, 0, err
+		return out, err
 	}
 	if out.Calendar, err = events.Invitation(inv, att, kind.method, m.BaseURL, now); err != nil {
-		return out, 0, err
+		return out, err
 	}
 	out.CalendarMethod = kind.method
-	return out, inv.Sequence, nil
-}
-
-// A Draft is a sign-up's email composed before its transaction, on the
-// read pool, while other sign-ups hold the single writer: rendering it
-// inside was a third of a sign-up's time there. It is made for the notice
-// the sign-up will most likely get; Notify uses it only if that is the
-// notice it got (same kind, event version, details, token and invitation
-// SEQUENCE), else it renders the email as usual. The waiting-list
-// position is not known before, so a draft for the waiting list carries a
-// mark that is replaced by it.
-type Draft struct {
-	notice   Notice
-	sequence int
-	message  mailer.Message
-}
-
-// positionMark stands for the waiting-list position in a draft: a number
-// no real position reaches, printed the way a position is.
-const positionMark = 987654321
-
-// Draft composes n's email ahead of the transaction that will queue it
-// (see Draft). q is the read pool.
-func (m *Mail) Draft(ctx context.Context, q RowQuerier, now time.Time, n Notice) (*Draft, error) {
-	if n.Kind != NoticeConfirmed && n.Kind != NoticeWaiting {
-		return nil, fmt.Errorf("registration: no draft for notice %q", n.Kind)
-	}
-	if n.Kind == NoticeWaiting {
-		n.Registration.Position = positionMark
-	}
-	msg, seq, err := m.compose(ctx, q, now, n, nil, "")
-	if err != nil {
-		return nil, err
-	}
-	if n.Kind == NoticeWaiting && !strings.Contains(msg.TextBody, strconv.Itoa(positionMark)) {
-		return nil, fmt.Errorf("registration: the waiting-list email does not show the position")
-	}
-	return &Draft{notice: n, sequence: seq, message: msg}, nil
-}
-
-// use returns the draft's message for n, if it fits n (a nil draft fits
-// nothing). The invitation's SEQUENCE is checked in tx.
-func (d *Draft) use(ctx context.Context, tx RowQuerier, n Notice) (mailer.Message, bool, error) {
-	if d == nil {
-		return mailer.Message{}, false, nil
-	}
-	was, r := d.notice, n.Registration
-	if was.Kind != n.Kind || was.Token != n.Token || was.Event.ID != n.Event.ID ||
-		!was.Event.UpdatedAt.Equal(n.Event.UpdatedAt) || was.Registration.Details != r.Details ||
-		was.Registration.Lang != r.Lang || was.Registration.Status != r.Status {
-		return mailer.Message{}, false, nil
-	}
-	msg := d.message
-	if msg.CalendarMethod != "" {
-		seq, err := attendeeSequence(ctx, tx, r, n.Event.Sequence)
-		if err != nil || seq != d.sequence {
-			return mailer.Message{}, false, err
-		}
-	}
-	if n.Kind == NoticeWaiting {
-		mark, pos := strconv.Itoa(positionMark), strconv.Itoa(r.Position)
-		msg.Subject = strings.ReplaceAll(msg.Subject, mark, pos)
-		msg.TextBody = strings.ReplaceAll(msg.TextBody, mark, pos)
-		msg.HTMLBody = strings.ReplaceAll(msg.HTMLBody, mark, pos)
-	}
-	return msg, true, nil
+	return out, nil
 }
 
 const qEarlierCancels = `SELECT COUNT(*) FROM registrations
@@ -316,10 +245,14 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 	return queued, err
 }
 
+// positionMark stands for the waiting-list position in a skeleton: a
+// number no real position reaches, printed the way a position is.
+const positionMark = 987654321
+
 // Sign-up emails differ from person to person only in the name, the
 // manage link and the place in line. They are rendered once per event
 // version and language with marks in those places (a skeleton), and each
-// person's copy is the skeleton with the marks replaced: rendering the
+// person's copy is the skeleton with the marks filled in: rendering the
 // templates was the largest cost of a sign-up left. In the HTML the name
 // is escaped by html/template's own escaper, so a copy is byte for byte
 // what rendering gives (TestSkeletonEmailsMatchRendering).
@@ -328,20 +261,36 @@ const (
 	tokenMark = "Xmoteplasslenke7c1fX"
 )
 
+// The holes of a skeleton.
+const (
+	holeName = iota + 1
+	holeToken
+	holePosition
+)
+
+var holeMarks = map[int]string{holeName: nameMark, holeToken: tokenMark, holePosition: strconv.Itoa(positionMark)}
+
 type skeletonKey struct {
 	template, lang string
 	event          int64
 	version        time.Time
 }
 
+// A skeleton is an email cut at its marks: literal text and holes.
 type skeleton struct {
-	email web.Email
-	made  time.Time
+	subject    string
+	text, html []piece
+	made       time.Time
+}
+
+type piece struct {
+	text string
+	hole int // 0: text is literal
 }
 
 type skeletons struct {
 	mu sync.Mutex
-	m  map[skeletonKey]skeleton
+	m  map[skeletonKey]*skeleton
 }
 
 // render renders an email template for n, from a skeleton when n is a
@@ -351,8 +300,8 @@ func (m *Mail) render(template, lang string, n Notice, data MessageData) (web.Em
 		return m.Emails.Render(template, lang, m.BaseURL, data)
 	}
 	key := skeletonKey{template: template, lang: lang, event: data.Event.ID, version: data.Event.UpdatedAt}
-	sk, ok := m.skeletons.get(key)
-	if !ok {
+	sk := m.skeletons.get(key)
+	if sk == nil {
 		marked := data
 		marked.Name, marked.ManageURL, marked.Position = nameMark, m.BaseURL+"/r/"+tokenMark, positionMark
 		e, err := m.Emails.Render(template, lang, m.BaseURL, marked)
@@ -363,36 +312,85 @@ func (m *Mail) render(template, lang string, n Notice, data MessageData) (web.Em
 			// the personal parts are not where a skeleton expects them
 			return m.Emails.Render(template, lang, m.BaseURL, data)
 		}
-		sk = m.skeletons.put(key, e)
+		sk = &skeleton{subject: e.Subject, text: cut(e.Text), html: cut(e.HTML), made: time.Now()}
+		m.skeletons.put(key, sk)
 	}
-	pos := strconv.Itoa(data.Position)
 	return web.Email{
-		Subject: sk.Subject,
-		Text:    strings.NewReplacer(nameMark, data.Name, tokenMark, n.Token, strconv.Itoa(positionMark), pos).Replace(sk.Text),
-		HTML:    strings.NewReplacer(nameMark, htmlText(data.Name), tokenMark, n.Token, strconv.Itoa(positionMark), pos).Replace(sk.HTML),
+		Subject: sk.subject,
+		Text:    fill(sk.text, data.Name, n.Token, data.Position),
+		HTML:    fill(sk.html, htmlText(data.Name), n.Token, data.Position),
 	}, nil
 }
 
-func (s *skeletons) get(k skeletonKey) (web.Email, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sk, ok := s.m[k]
-	// within the event cache's lifetime: the names of a series or an
-	// organiser can change without touching the event
-	if !ok || time.Since(sk.made) > eventCacheTTL {
-		return web.Email{}, false
+// cut splits s at the marks.
+func cut(s string) []piece {
+	var ps []piece
+	for s != "" {
+		at, hole := len(s), 0
+		for h, mark := range holeMarks {
+			if i := strings.Index(s, mark); i >= 0 && i < at {
+				at, hole = i, h
+			}
+		}
+		if at > 0 {
+			ps = append(ps, piece{text: s[:at]})
+		}
+		if hole == 0 {
+			break
+		}
+		ps = append(ps, piece{hole: hole})
+		s = s[at+len(holeMarks[hole]):]
 	}
-	return sk.email, true
+	return ps
 }
 
-func (s *skeletons) put(k skeletonKey, e web.Email) web.Email {
+// fill puts name, token and position into the holes.
+func fill(ps []piece, name, token string, position int) string {
+	pos := strconv.Itoa(position)
+	var b strings.Builder
+	b.Grow(sumLen(ps) + 4*(len(name)+len(token)+len(pos)))
+	for _, p := range ps {
+		switch p.hole {
+		case holeName:
+			b.WriteString(name)
+		case holeToken:
+			b.WriteString(token)
+		case holePosition:
+			b.WriteString(pos)
+		default:
+			b.WriteString(p.text)
+		}
+	}
+	return b.String()
+}
+
+func sumLen(ps []piece) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.text)
+	}
+	return n
+}
+
+func (s *skeletons) get(k skeletonKey) *skeleton {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sk := s.m[k]
+	// within the event cache's lifetime: the names of a series or an
+	// organiser can change without touching the event
+	if sk == nil || time.Since(sk.made) > eventCacheTTL {
+		return nil
+	}
+	return sk
+}
+
+func (s *skeletons) put(k skeletonKey, sk *skeleton) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil || len(s.m) > 1000 {
-		s.m = map[skeletonKey]skeleton{}
+		s.m = map[skeletonKey]*skeleton{}
 	}
-	s.m[k] = skeleton{email: e, made: time.Now()}
-	return e
+	s.m[k] = sk
 }
 
 // urlSafe says whether a token reads the same in every context of an HTML

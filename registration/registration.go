@@ -95,9 +95,6 @@ type Notice struct {
 	// Token is a fresh raw manage token for the link in this message
 	// (/r/{Token}); only its hash is stored.
 	Token string
-	// Draft, when not nil, is this notice's email composed before the
-	// transaction (Service.Draft). Notify uses it only if it still fits.
-	Draft *Draft
 }
 
 // NotifyFunc is the shape of Service.Notify.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
-	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
 )
 
@@ -28,10 +27,6 @@ type Service struct {
 	// It runs while every other sign-up waits for the single writer, so it
 	// must be quick, and it must not start a transaction of its own.
 	Notify NotifyFunc
-	// Draft, when set with Notify, composes a sign-up's email before its
-	// transaction, beside the single writer rather than inside it (see
-	// Mail.Draft). q is the read pool.
-	Draft func(ctx context.Context, q RowQuerier, now time.Time, n Notice) (*Draft, error)
 	// TokenLifetime is how long after the event ends a manage link works.
 	TokenLifetime time.Duration
 	// ResendInterval throttles manage-link emails sent on request.
@@ -70,15 +65,15 @@ type cachedEvent struct {
 	at time.Time
 }
 
-// get returns the whole event for seats (read by readSeats with q).
-func (c *eventCache) get(ctx context.Context, q Querier, seats events.Event) (events.Event, error) {
+// get returns the whole event for seats (read by readSeats in tx).
+func (c *eventCache) get(ctx context.Context, tx *sql.Tx, seats events.Event) (events.Event, error) {
 	c.mu.Lock()
 	e, ok := c.m[seats.ID]
 	c.mu.Unlock()
 	if ok && e.ev.UpdatedAt.Equal(seats.UpdatedAt) && time.Since(e.at) < eventCacheTTL {
 		return e.ev, nil
 	}
-	ev, err := lockEvent(ctx, q, seats.ID)
+	ev, err := lockEvent(ctx, tx, seats.ID)
 	if err != nil {
 		return ev, err
 	}
@@ -122,8 +117,6 @@ type Result struct {
 // transaction, so concurrent sign-ups cannot overbook.
 func (s *Service) Register(ctx context.Context, eventID int64, in Input) (Result, error) {
 	s.prepare(ctx)
-	token, _ := secret.New()
-	draft := s.draft(ctx, eventID, in, token)
 	var res Result
 	var err error
 	write := s.DB.Tx
@@ -133,7 +126,7 @@ func (s *Service) Register(ctx context.Context, eventID int64, in Input) (Result
 	for attempt := 0; attempt < 2; attempt++ {
 		err = write(ctx, func(tx *sql.Tx, now time.Time) error {
 			var err error
-			res, err = s.register(ctx, wtx{Tx: tx, prepared: s.prepared}, now, eventID, in, token, draft)
+			res, err = s.register(ctx, wtx{Tx: tx, prepared: s.prepared}, now, eventID, in)
 			return err
 		})
 		// A unique violation means a writer outside this process got the
@@ -173,47 +166,7 @@ func (s *Service) Reads(ctx context.Context) Querier {
 	return rpool{DB: s.DB.Read(), prepared: s.readPrepared}
 }
 
-// draft composes the email the sign-up will most likely need, on the read
-// pool, or returns nil (no Draft set, or the sign-up will be refused; any
-// error is left for the transaction to meet).
-func (s *Service) draft(ctx context.Context, eventID int64, in Input, token string) *Draft {
-	if s.Notify == nil || s.Draft == nil {
-		return nil
-	}
-	now, q := s.DB.Now().UTC(), s.Reads(ctx)
-	seats, err := readSeats(ctx, q, eventID)
-	if err != nil || CheckOpen(seats, now) != nil {
-		return nil
-	}
-	full, err := s.events.get(ctx, q, seats)
-	if err != nil {
-		return nil
-	}
-	r := s.newRegistration(now, eventID, seats, in)
-	kind := NoticeConfirmed
-	if r.Waiting() {
-		kind = NoticeWaiting
-	}
-	d, err := s.Draft(ctx, q, now, Notice{Kind: kind, Event: full, Registration: r, Token: token})
-	if err != nil {
-		return nil
-	}
-	return d
-}
-
-// newRegistration is the registration a sign-up makes, given the seats.
-func (s *Service) newRegistration(now time.Time, eventID int64, seats events.Event, in Input) Registration {
-	r := Registration{
-		EventID: eventID, Status: Admit(seats.Capacity, seats.ConfirmedCount), EmailNorm: NormalizeEmail(in.Email),
-		Lang: web.SupportedLang(in.Lang), Details: in.Details, CreatedAt: now, UpdatedAt: now, QueuedAt: now,
-	}
-	r.Email = in.Email
-	return r
-}
-
-// register is one sign-up in tx. token is its manage token, made before;
-// draft (may be nil) is its email composed before.
-func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID int64, in Input, token string, draft *Draft) (Result, error) {
+func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID int64, in Input) (Result, error) {
 	// The decision reads only what it needs (a handful of columns and the
 	// confirmed count): this runs inside the single writer, so its cost is
 	// what limits sign-ups per second.
@@ -227,8 +180,8 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	if ev.InvitationOnly && !InviteCodeMatches(ev.InviteCode, in.InviteCode) {
 		return Result{}, ErrInviteCode
 	}
-	r := s.newRegistration(now, eventID, ev, in)
-	if existing, ok, err := findLive(ctx, tx, eventID, r.EmailNorm); err != nil {
+	norm := NormalizeEmail(in.Email)
+	if existing, ok, err := findLive(ctx, tx, eventID, norm); err != nil {
 		return Result{}, err
 	} else if ok {
 		if _, err := s.sendLink(ctx, tx.Tx, now, eventID, existing); err != nil {
@@ -237,6 +190,11 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 		return Result{Registration: existing, Duplicate: true}, nil
 	}
 
+	r := Registration{
+		EventID: eventID, Status: Admit(ev.Capacity, ev.ConfirmedCount), EmailNorm: norm, Lang: web.SupportedLang(in.Lang),
+		Details: in.Details, CreatedAt: now, UpdatedAt: now, QueuedAt: now,
+	}
+	r.Email = in.Email
 	if err := insertRegistration(ctx, tx, &r); err != nil {
 		return Result{}, err
 	}
@@ -245,18 +203,19 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 			return Result{}, err
 		}
 	}
-	if err := storeToken(ctx, tx, now, s.expiry(ev), r.ID, token); err != nil {
+	token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+	if err != nil {
 		return Result{}, err
 	}
 	// the person's calendar feed, made here rather than when the manage page
 	// is first opened, so that opening it after a sign-up is a pure read
-	if err := ensurePersonalFeed(ctx, tx, now, r.EmailNorm); err != nil {
+	if err := ensurePersonalFeed(ctx, tx, now, norm); err != nil {
 		return Result{}, err
 	}
 	if s.Notify != nil {
 		// the message needs the whole event, counted with this sign-up,
 		// and the place in line
-		full, err := s.events.get(ctx, tx, ev)
+		full, err := s.events.get(ctx, tx.Tx, ev)
 		if err != nil {
 			return Result{}, err
 		}
@@ -272,7 +231,7 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 		if r.Waiting() {
 			kind = NoticeWaiting
 		}
-		if err := s.Notify(ctx, tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: token, Draft: draft}); err != nil {
+		if err := s.Notify(ctx, tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: token}); err != nil {
 			return Result{}, fmt.Errorf("registration: notify %s: %w", kind, err)
 		}
 	}
@@ -512,7 +471,7 @@ func (s *Service) expiry(ev events.Event) time.Time {
 	return ev.EndsAt.Add(life)
 }
 
-func lockEvent(ctx context.Context, tx Querier, id int64) (events.Event, error) {
+func lockEvent(ctx context.Context, tx *sql.Tx, id int64) (events.Event, error) {
 	ev, err := events.LockEvent(ctx, tx, id)
 	if errors.Is(err, events.ErrNotFound) {
 		return ev, ErrNotFound

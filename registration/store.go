@@ -87,7 +87,7 @@ func (p rpool) QueryRowContext(ctx context.Context, query string, args ...any) *
 
 // hotReads are prepared on the read pool: every sign-up runs them before
 // its transaction.
-var hotReads = []string{qEventBySlug, qSeats, qEarlierCancels}
+var hotReads = []string{qEventBySlug}
 
 // regColumns is the one SELECT list of a registration.
 const regColumns = `id, event_id, status, name, email, email_norm, organisation, role, level, sector,

@@ -20,16 +20,11 @@ func HashToken(raw string) string { return secret.Hash(raw) }
 const qToken = `INSERT INTO manage_tokens (token_hash, registration_id, created_at, expires_at) VALUES (?, ?, ?, ?)`
 
 func createToken(ctx context.Context, tx Tx, now, expires time.Time, regID int64) (string, error) {
-	raw, _ := secret.New()
-	return raw, storeToken(ctx, tx, now, expires, regID, raw)
-}
-
-// storeToken stores raw, a token made with secret.New, for a registration.
-func storeToken(ctx context.Context, tx Tx, now, expires time.Time, regID int64, raw string) error {
-	if _, err := tx.ExecContext(ctx, qToken, HashToken(raw), regID, now, expires.UTC()); err != nil {
-		return fmt.Errorf("registration: create token: %w", err)
+	raw, hash := secret.New()
+	if _, err := tx.ExecContext(ctx, qToken, hash, regID, now, expires.UTC()); err != nil {
+		return "", fmt.Errorf("registration: create token: %w", err)
 	}
-	return nil
+	return raw, nil
 }
 
 // lastTokenAt is when the newest token of a registration was made (zero if none).

@@ -271,7 +271,7 @@ func rushRaw(ctx context.Context, d *db.DB, ev events.Event, o options) (loadgen
 			t.add("error: "+err.Error(), false)
 			return loadgen.Result{}, t
 		}
-		svc.Notify, svc.Draft = m.Notify, m.Draft
+		svc.Notify = m.Notify
 	}
 	t := newTally()
 	res := loadgen.Run(ctx, o.n, o.c, func(ctx context.Context, i int) error {

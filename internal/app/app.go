@@ -139,7 +139,6 @@ func (a *App) routes() (*gin.Engine, error) {
 		a.Metrics.CountNotice(n.Kind)
 		return nil
 	}
-	a.Registrations.Draft = mail.Draft
 	reminderLead := time.Duration(a.Config.ReminderHours) * time.Hour
 	a.jobs = append(a.jobs, a.every("reminders", 10*time.Minute, func(ctx context.Context) error {
 		_, err := a.Registrations.QueueReminders(ctx, mail, reminderLead)
