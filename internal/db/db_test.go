@@ -112,7 +112,8 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	for name, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "query_only": "0", "synchronous": "2"} {
+	for name, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "query_only": "0", "synchronous": "2",
+		"wal_autocheckpoint": "0", "temp_store": "2", "journal_size_limit": "16777216"} {
 		if got := pragma(w, name); got != want {
 			t.Errorf("write connection: %s = %s, want %s", name, got, want)
 		}
