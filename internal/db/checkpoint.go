@@ -21,8 +21,8 @@ import (
 // over when a checkpoint has copied all of it before the next commit
 // begins. It does so as soon as a rush eases, and the file is then cut
 // back to journalSizeLimit. Should writes never ease, a log past
-// restartAbove frames is emptied by a TRUNCATE checkpoint, which makes the
-// writers wait for as long as it takes (well under a second).
+// restartAbove frames is emptied by a TRUNCATE checkpoint, which makes
+// writers wait while it runs (well under a second).
 const checkpointEvery = 250 * time.Millisecond
 
 // journalSizeLimit is what the log file is cut back to when it starts over.
@@ -42,7 +42,9 @@ type checkpointer struct {
 }
 
 func (d *DB) startCheckpointer(path string) error {
-	c, err := sql.Open("sqlite", dsn(path, false))
+	// A TRUNCATE checkpoint (restartAbove) keeps new writers waiting while
+	// it waits for readers, so it gives up soon and tries again later.
+	c, err := sql.Open("sqlite", dsn(path, false)+"&_pragma=busy_timeout(200)")
 	if err != nil {
 		return fmt.Errorf("db: open %s for checkpoints: %w", path, err)
 	}
