@@ -9,9 +9,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
-	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
-	"github.com/moteplass/moteplass/templates"
 )
 
 // TestSignUpEmailsFollowTheEvent: sign-up emails are copied from a
@@ -57,18 +55,7 @@ func register(t *testing.T, a *app.App, eventID int64, email string) registratio
 func TestSkeletonEmailsMatchRendering(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()
-	cat, err := web.LoadCatalogue(templates.FS, "locales")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rnd, err := web.NewRenderer(templates.FS, cat, a.Config.BaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	emails, err := web.NewEmails(templates.FS, rnd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	emails := ntMailer(t, a).Emails // rendering as the app's Mail renders
 	ev := createEvent(t, a, capacity(3))
 	store := events.Store{DB: a.DB}
 	names := []string{

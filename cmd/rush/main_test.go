@@ -15,21 +15,17 @@ import (
 // HTTP rush, its checks from the database, then the raw limit in the same
 // run and the two side by side. It asserts nothing about speed.
 func TestRushSmall(t *testing.T) {
-	a := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.SignupRate = 0 }})
-	srv := httptest.NewServer(a.Router)
-	defer srv.Close()
-	var out, errs bytes.Buffer
-	code := run(context.Background(), []string{"-url", srv.URL, "-db", a.Config.DB, "-n", "60", "-seats", "20", "-c", "8"}, &out, &errs)
+	code, out := rushAgainstApp(t, 0, "-n", "60", "-seats", "20", "-c", "8")
 	if code != 0 {
-		t.Fatalf("exit %d: %s\n%s", code, errs.String(), out.String())
+		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	for _, want := range []string{
 		"ok: 20 confirmed of 20 seats, 40 waiting in a gap-free line, no address twice, no 5xx, one email each",
 		"(raw: database only)", "ok: 20 confirmed of 20 seats, 40 waiting",
 		"side by side: HTTP ", "of the raw limit's",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -61,12 +57,21 @@ func TestRushRefusesBadFlags(t *testing.T) {
 // TestRushFailsWhenSignUpsAreMissing: against a server that turns most
 // sign-ups away (its rate limit on), the checks must fail, not pass.
 func TestRushFailsWhenSignUpsAreMissing(t *testing.T) {
-	a := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.SignupRate = 2 }})
+	code, out := rushAgainstApp(t, 2, "-n", "20", "-seats", "5", "-c", "4")
+	if code != 1 || !strings.Contains(out, "FAIL:") || !strings.Contains(out, "status 429") {
+		t.Fatalf("exit %d, want 1 with the failures listed:\n%s", code, out)
+	}
+}
+
+// rushAgainstApp runs the tool against the real app (with signupRate
+// sign-ups per address per minute) on loopback and returns its exit
+// status and everything it printed.
+func rushAgainstApp(t *testing.T, signupRate int, args ...string) (int, string) {
+	t.Helper()
+	a := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.SignupRate = signupRate }})
 	srv := httptest.NewServer(a.Router)
 	defer srv.Close()
-	var out, errs bytes.Buffer
-	code := run(context.Background(), []string{"-url", srv.URL, "-db", a.Config.DB, "-n", "20", "-seats", "5", "-c", "4"}, &out, &errs)
-	if code != 1 || !strings.Contains(out.String(), "FAIL:") || !strings.Contains(out.String(), "status 429") {
-		t.Fatalf("exit %d, want 1 with the failures listed:\n%s", code, out.String())
-	}
+	var out bytes.Buffer
+	code := run(context.Background(), append([]string{"-url", srv.URL, "-db", a.Config.DB}, args...), &out, &out)
+	return code, out.String()
 }

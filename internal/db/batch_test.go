@@ -37,15 +37,7 @@ func holdWriter(t *testing.T, d *DB, want int) (release func()) {
 	}()
 	<-held
 	return func() {
-		for {
-			d.batch.mu.Lock()
-			n := len(d.batch.jobs)
-			d.batch.mu.Unlock()
-			if n >= want {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitQueued(d, want)
 		close(free)
 		if err := <-done; err != nil {
 			t.Error(err)
