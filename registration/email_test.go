@@ -18,6 +18,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
@@ -144,7 +145,7 @@ func emailOnlyOurHeaders(t testing.TB, m *ntMail) {
 // in one-line fields, and where they are allowed (free text, or written
 // straight into the database) the email arrives with our headers only.
 func TestHeaderInjection(t *testing.T) {
-	srv := ntStartSMTP(t)
+	srv := smtptest.Start(t)
 	a := ntMailApp(t, srv, false)
 	ev := createEvent(t, a, capacity(100))
 	payloads := []string{"\r\nBcc: evil@example.com", "\nBcc: evil@example.com", "\rBcc: evil@example.com",

@@ -15,7 +15,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/textproto"
@@ -23,17 +22,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	ical "github.com/emersion/go-ical"
-	"github.com/emersion/go-smtp"
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/demo"
+	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
@@ -42,67 +40,8 @@ import (
 // ntFrom is the sender the test apps are configured with.
 const ntFrom = "moteplass@moteplass.example.no"
 
-// ntServer is a real SMTP server on 127.0.0.1 that keeps every message it
-// accepts, raw, with its envelope (the idea of mailer/smtpserver_test.go).
-type ntServer struct {
-	Port int
-
-	mu       sync.Mutex
-	received []ntEnvelope
-	taken    int // how many Take has returned
-}
-
-type ntEnvelope struct {
-	From string
-	To   []string
-	Data []byte
-}
-
-func ntStartSMTP(t testing.TB) *ntServer {
-	t.Helper()
-	ts := &ntServer{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &ntSession{ts: ts}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	srv.MaxMessageBytes = 10 << 20
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ts.Port = l.Addr().(*net.TCPAddr).Port
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return ts
-}
-
-type ntSession struct {
-	ts   *ntServer
-	from string
-	to   []string
-}
-
-func (s *ntSession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *ntSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *ntSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.ts.mu.Lock()
-	defer s.ts.mu.Unlock()
-	s.ts.received = append(s.ts.received, ntEnvelope{From: s.from, To: append([]string(nil), s.to...), Data: data})
-	return nil
-}
-func (s *ntSession) Reset()        { s.from, s.to = "", nil }
-func (s *ntSession) Logout() error { return nil }
-
 // ntMailApp is the real app with the demo data, sending through srv.
-func ntMailApp(t testing.TB, srv *ntServer, demoData bool) *app.App {
+func ntMailApp(t testing.TB, srv *smtptest.Server, demoData bool) *app.App {
 	t.Helper()
 	return apptest.New(t, apptest.Options{Demo: demoData, Config: func(c *app.Config) {
 		c.SMTPHost, c.SMTPPort, c.SMTPTLS, c.MailFrom = "127.0.0.1", srv.Port, "none", ntFrom
@@ -112,7 +51,7 @@ func ntMailApp(t testing.TB, srv *ntServer, demoData bool) *app.App {
 // ntDeliver runs the outbox worker until nothing is due, checks that every
 // message went out, and returns the messages that arrived since the last
 // call, parsed.
-func ntDeliver(t testing.TB, a *app.App, srv *ntServer) []*ntMail {
+func ntDeliver(t testing.TB, a *app.App, srv *smtptest.Server) []*ntMail {
 	t.Helper()
 	for range 100 {
 		n, err := a.Mailer.SendDue(context.Background())
@@ -132,10 +71,7 @@ func ntDeliver(t testing.TB, a *app.App, srv *ntServer) []*ntMail {
 		a.DB.Read().QueryRow(`SELECT status || ': ' || last_error FROM outbox WHERE status <> 'sent' LIMIT 1`).Scan(&last)
 		t.Fatalf("%d messages not sent (%s)", unsent, last)
 	}
-	srv.mu.Lock()
-	fresh := srv.received[srv.taken:]
-	srv.taken = len(srv.received)
-	srv.mu.Unlock()
+	fresh := srv.Take()
 	out := make([]*ntMail, len(fresh))
 	for i, env := range fresh {
 		out[i] = ntParse(t, env)
@@ -145,7 +81,7 @@ func ntDeliver(t testing.TB, a *app.App, srv *ntServer) []*ntMail {
 
 // ntMail is one message as it arrived.
 type ntMail struct {
-	Envelope ntEnvelope
+	Envelope smtptest.Message
 	Header   mail.Header
 	Subject  string // decoded
 	// Structure is the MIME tree, e.g.
@@ -174,7 +110,7 @@ func (m *ntMail) Part(mediaType string) *ntPart {
 	return nil
 }
 
-func ntParse(t testing.TB, env ntEnvelope) *ntMail {
+func ntParse(t testing.TB, env smtptest.Message) *ntMail {
 	t.Helper()
 	msg, err := mail.ReadMessage(bytes.NewReader(env.Data))
 	if err != nil {
@@ -500,7 +436,7 @@ func ntStart(t testing.TB, ve *ical.Component) time.Time {
 // TestRegistrantEmails follows one event from the first sign-up to its
 // cancellation and checks every message that arrives.
 func TestRegistrantEmails(t *testing.T) {
-	srv := ntStartSMTP(t)
+	srv := smtptest.Start(t)
 	a := ntMailApp(t, srv, true)
 	clock := fixedClock(a, time.Now().UTC().Truncate(time.Second))
 	ntDeliver(t, a, srv) // whatever the demo queued
@@ -728,7 +664,7 @@ func TestRegistrantEmails(t *testing.T) {
 // got (RFC 5546 §2.1.5), so a new REQUEST is not taken for an outdated
 // copy of the cancelled one.
 func TestSignUpAgainAfterCancelling(t *testing.T) {
-	srv := ntStartSMTP(t)
+	srv := smtptest.Start(t)
 	a := ntMailApp(t, srv, false)
 	ev := createEvent(t, a, nil)
 	const kari = "kari@example.no"

@@ -13,22 +13,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/registration"
 )
@@ -42,67 +38,10 @@ const (
 	pvPhone = "+47 411 22 333"
 )
 
-// pvSMTP is a real SMTP server on 127.0.0.1 that keeps what it accepts.
-type pvSMTP struct {
-	Port int
-	mu   sync.Mutex
-	msgs []pvMsg
-}
-
-type pvMsg struct {
-	To   []string
-	Data string
-}
-
-func pvStartSMTP(t testing.TB) *pvSMTP {
-	t.Helper()
-	s := &pvSMTP{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &pvSession{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Port = l.Addr().(*net.TCPAddr).Port
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-func (s *pvSMTP) Messages() []pvMsg {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]pvMsg(nil), s.msgs...)
-}
-
-type pvSession struct {
-	s  *pvSMTP
-	to []string
-}
-
-func (x *pvSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (x *pvSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	x.to = append(x.to, to)
-	return nil
-}
-func (x *pvSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, pvMsg{To: x.to, Data: string(b)})
-	x.s.mu.Unlock()
-	return nil
-}
-func (x *pvSession) Reset()        { x.to = nil }
-func (x *pvSession) Logout() error { return nil }
-
 // pvMailApp is the app sending its outbox to a fresh SMTP server.
-func pvMailApp(t testing.TB) (*app.App, *pvSMTP) {
+func pvMailApp(t testing.TB) (*app.App, *smtptest.Server) {
 	t.Helper()
-	srv := pvStartSMTP(t)
+	srv := smtptest.Start(t)
 	a := newApp(t, func(c *app.Config) {
 		c.SMTPHost, c.SMTPPort, c.SMTPTLS = "127.0.0.1", srv.Port, "none"
 		c.MailFrom = "moteplass@moteplass.example.no"
@@ -231,7 +170,7 @@ func pvFiles(t testing.TB, a *app.App, needles ...string) map[string][]string {
 // queued, and other people around them.
 type pvWorld struct {
 	a      *app.App
-	smtp   *pvSMTP
+	smtp   *smtptest.Server
 	past   events.Event // ended; the introduction was sent
 	future events.Event // still to come; the person has the only place
 	token  string       // the person's manage link for the past event
@@ -579,9 +518,9 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	// The confirmation goes out; once sent, the sweep removes it and the
 	// address is gone too.
 	pvSendAll(t, a)
-	var confirmation *pvMsg
+	var confirmation *smtptest.Message
 	for _, m := range w.smtp.Messages() {
-		if len(m.To) == 1 && strings.EqualFold(m.To[0], pvEmail) && strings.Contains(m.Data, "Subject: Dataene dine er slettet") {
+		if len(m.To) == 1 && strings.EqualFold(m.To[0], pvEmail) && strings.Contains(string(m.Data), "Subject: Dataene dine er slettet") {
 			m := m
 			confirmation = &m
 		}
@@ -589,7 +528,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	if confirmation == nil {
 		t.Fatal("no confirmation of the erasure arrived")
 	}
-	if strings.Contains(confirmation.Data, pvLast) || strings.Contains(confirmation.Data, "Ingrid") {
+	if strings.Contains(string(confirmation.Data), pvLast) || strings.Contains(string(confirmation.Data), "Ingrid") {
 		t.Error("the confirmation holds the name")
 	}
 	if err := a.Registrations.SweepErasureReceipts(ctx); err != nil {

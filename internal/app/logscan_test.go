@@ -7,73 +7,21 @@ package app_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/registration"
 )
-
-// privSMTP is a real SMTP server on 127.0.0.1 that keeps what it accepts
-// and refuses the recipients in reject with a 550 that repeats the address
-// (as real servers do), so failures reach the worker's log path.
-type privSMTP struct {
-	Port   int
-	reject map[string]bool
-	mu     sync.Mutex
-	n      int
-}
-
-func privStartSMTP(t testing.TB, reject ...string) *privSMTP {
-	t.Helper()
-	s := &privSMTP{reject: map[string]bool{}}
-	for _, r := range reject {
-		s.reject[strings.ToLower(r)] = true
-	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &privSession{s: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Port = l.Addr().(*net.TCPAddr).Port
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-type privSession struct{ s *privSMTP }
-
-func (x *privSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (x *privSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if x.s.reject[strings.ToLower(to)] {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user"}
-	}
-	return nil
-}
-func (x *privSession) Data(r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	x.s.mu.Lock()
-	x.s.n++
-	x.s.mu.Unlock()
-	return err
-}
-func (x *privSession) Reset()        {}
-func (x *privSession) Logout() error { return nil }
 
 func privSendAll(t testing.TB, a *app.App) {
 	t.Helper()
@@ -107,7 +55,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 
 	logs := &lockedWriter{}
-	srv := privStartSMTP(t, rejected)
+	srv := smtptest.Start(t, rejected)
 	a := apptest.New(t, apptest.Options{Log: logs, Config: func(c *app.Config) {
 		c.SMTPHost, c.SMTPPort, c.SMTPTLS = "127.0.0.1", srv.Port, "none"
 		c.LogLevel = "debug"

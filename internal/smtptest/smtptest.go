@@ -1,0 +1,100 @@
+// Package smtptest is a real SMTP server on 127.0.0.1 for the tests of code
+// that sends mail: it keeps every message it accepts, raw, with its
+// envelope, and refuses chosen recipients the way mail servers do (a 550
+// that repeats the address). Only tests import it.
+package smtptest
+
+import (
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Server is a running server; Port is where it listens on 127.0.0.1.
+type Server struct {
+	Port int
+
+	reject map[string]bool
+	mu     sync.Mutex
+	msgs   []Message
+	taken  int // how many Take has returned
+}
+
+// Message is one accepted message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Start starts a server that refuses the recipients in reject (any case)
+// and stops it when the test ends.
+func Start(t testing.TB, reject ...string) *Server {
+	t.Helper()
+	s := &Server{reject: map[string]bool{}}
+	for _, r := range reject {
+		s.reject[strings.ToLower(r)] = true
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.MaxMessageBytes = 10 << 20
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("smtptest: listen: %v", err)
+	}
+	s.Port = l.Addr().(*net.TCPAddr).Port
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return s
+}
+
+// Messages is every message accepted so far, in order.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Take is the messages accepted since the last Take.
+func (s *Server) Take() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fresh := append([]Message(nil), s.msgs[s.taken:]...)
+	s.taken = len(s.msgs)
+	return fresh
+}
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.from = from; return nil }
+
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.reject[strings.ToLower(to)] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user"}
+	}
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: data})
+	return nil
+}
+
+func (x *session) Reset()        { x.from, x.to = "", nil }
+func (x *session) Logout() error { return nil }
