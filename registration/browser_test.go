@@ -47,7 +47,7 @@ func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
 		.filter(e => e.labels.length === 0).map(e => e.name)`)
 	small := eval(`[...document.querySelectorAll('.choice-item, .check, form.registration-form button, form.registration-form input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([tabindex="-1"])')]
 		.filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))`)
-	wide := eval(`document.documentElement.scrollWidth > window.innerWidth ? [String(document.documentElement.scrollWidth)] : []`)
+	wide := eval(`document.documentElement.scrollWidth > document.documentElement.clientWidth ? [String(document.documentElement.scrollWidth)] : []`)
 	if len(unlabelled) > 0 || len(small) > 0 || len(wide) > 0 {
 		t.Errorf("unlabelled %v; touch targets under 44px %v; page wider than the phone %v", unlabelled, small, wide)
 	}

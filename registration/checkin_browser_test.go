@@ -40,7 +40,7 @@ func TestBrowserCheckInOnAPhone(t *testing.T) {
 	}
 	small := eval(`[...document.querySelectorAll('main button, main input:not([type=hidden])')]
 		.filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 80))`)
-	wide := eval(`document.documentElement.scrollWidth > window.innerWidth ? [String(document.documentElement.scrollWidth)] : []`)
+	wide := eval(`document.documentElement.scrollWidth > document.documentElement.clientWidth ? [String(document.documentElement.scrollWidth)] : []`)
 	if len(small) > 0 || len(wide) > 0 {
 		t.Errorf("touch targets under 44px %v; page wider than the phone %v", small, wide)
 	}
