@@ -46,19 +46,20 @@ func (d *DB) Batch(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error
 	d.batch.mu.Lock()
 	d.batch.jobs = append(d.batch.jobs, job)
 	d.batch.mu.Unlock()
-	// Whoever holds the writer gate runs every job queued by then, so
-	// either this caller gets the gate and leads a group that includes its
-	// own job, or another leader runs it first.
+	// Whoever holds the writer gate runs the queued jobs, oldest first, in
+	// groups, until its own is done: either this caller gets the gate and
+	// leads, or another leader runs its job first.
 	select {
 	case d.gate <- struct{}{}:
 		defer func() { <-d.gate }()
-		select {
-		case err := <-job.done:
-			return err
-		default:
+		for {
+			select {
+			case err := <-job.done:
+				return err
+			default:
+				d.runBatch(d.takeBatch())
+			}
 		}
-		d.runBatch(d.takeBatch())
-		return <-job.done
 	case err := <-job.done:
 		return err
 	case <-ctx.Done():

@@ -220,3 +220,28 @@ func TestBatchRace(t *testing.T) {
 		t.Fatalf("saved %d regions, want %d:\n%v\n%v", len(got), len(want), got, want)
 	}
 }
+
+// TestBatchMoreCallersThanAGroup: with more jobs queued than one group
+// takes (maxBatch), the caller that gets the writer runs groups until its
+// own job is done, even when it was queued behind a whole group (as it can
+// be when the callers before it have not reached the writer gate yet).
+func TestBatchMoreCallersThanAGroup(t *testing.T) {
+	d := openBatchDB(t)
+	var ahead []*batchJob
+	for i := range maxBatch + 5 {
+		ahead = append(ahead, &batchJob{ctx: context.Background(), done: make(chan error, 1),
+			fn: func(tx *sql.Tx, _ time.Time) error { return insert(tx, fmt.Sprintf("ahead%03d", i)) }})
+	}
+	d.batch.jobs = ahead // queued by callers still on their way to the gate
+	if err := d.Batch(context.Background(), func(tx *sql.Tx, _ time.Time) error { return insert(tx, "last") }); err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range ahead {
+		if err := <-j.done; err != nil {
+			t.Errorf("job %d ahead: %v", i, err)
+		}
+	}
+	if got := regionSlugs(t, d); !strings.HasSuffix(got, "ahead068 last") || strings.Count(got, " ")+1 != maxBatch+6 {
+		t.Fatalf("regions %q: want every job, in order", got)
+	}
+}
