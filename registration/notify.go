@@ -245,10 +245,6 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 	return queued, err
 }
 
-// positionMark stands for the waiting-list position in a skeleton: a
-// number no real position reaches, printed the way a position is.
-const positionMark = 987654321
-
 // Sign-up emails differ from person to person only in the name, the
 // manage link and the place in line. They are rendered once per event
 // version and language with marks in those places (a skeleton), and each
@@ -259,6 +255,8 @@ const positionMark = 987654321
 const (
 	nameMark  = "Xmoteplassnavn7c1fX"
 	tokenMark = "Xmoteplasslenke7c1fX"
+	// a number no real position reaches, printed the way a position is
+	positionMark = 987654321
 )
 
 // The holes of a skeleton.
