@@ -200,16 +200,6 @@ func admHidden(body string) url.Values {
 	return v
 }
 
-func admContains(t testing.TB, rec *httptest.ResponseRecorder, want ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, w := range want {
-		if !strings.Contains(text, w) {
-			t.Errorf("page does not say %q; it says: %.800s", w, text)
-		}
-	}
-}
-
 func TestAdminEventLifecycle(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
@@ -222,7 +212,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	id := admCreated(t, cl, "/admin/events", form)
 	rec := cl.Get("/admin/events/" + strconv.FormatInt(id, 10))
 	apptest.Want(t, rec, http.StatusOK)
-	admContains(t, rec, "Utkastet er lagret")
+	apptest.Says(t, rec, "Utkastet er lagret")
 
 	ev := admEvent(t, a, id)
 	t.Run("created as a draft of the organiser's organisation", func(t *testing.T) {
@@ -261,21 +251,21 @@ func TestAdminEventLifecycle(t *testing.T) {
 		}
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "slug", ev.Slug))
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		admContains(t, rec, "Et annet arrangement bruker allerede denne adressen")
+		apptest.Says(t, rec, "Et annet arrangement bruker allerede denne adressen")
 	})
 
 	t.Run("publish makes it public", func(t *testing.T) {
 		apptest.Want(t, public.Get("/"), http.StatusOK) // warm the page cache
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusSeeOther)
-		admContains(t, cl.Follow(rec), "Arrangementet er publisert")
+		apptest.Says(t, cl.Follow(rec), "Arrangementet er publisert")
 		if got := admEvent(t, a, id).Status; got != "published" {
 			t.Fatalf("status %s", got)
 		}
 		page := public.Get("/events/" + ev.Slug)
 		apptest.Want(t, page, http.StatusOK)
-		admContains(t, page, "Ledermøte på Bryggen – våren", "Bryggen konferansesenter")
-		admContains(t, public.Get("/"), "Ledermøte på Bryggen – våren")
+		apptest.Says(t, page, "Ledermøte på Bryggen – våren", "Bryggen konferansesenter")
+		apptest.Says(t, public.Get("/"), "Ledermøte på Bryggen – våren")
 		if n, _ := admAudit(t, a, "event_publish", "event", id); n != 1 {
 			t.Errorf("%d event_publish audit rows", n)
 		}
@@ -294,7 +284,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		if got.Venue.ID != ev.Venue.ID {
 			t.Errorf("an unchanged venue got a new row (%d, was %d)", got.Venue.ID, ev.Venue.ID)
 		}
-		admContains(t, public.Get("/events/"+ev.Slug), "tillit i praksis")
+		apptest.Says(t, public.Get("/events/"+ev.Slug), "tillit i praksis")
 		if n, detail := admAudit(t, a, "event_update", "event", id); n != 1 || detail != "title" {
 			t.Errorf("%d event_update rows, detail %q", n, detail)
 		}
@@ -311,7 +301,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		f.Set("end_time", "10:30")
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f)
 		apptest.Want(t, rec, http.StatusOK)
-		admContains(t, rec, "2 påmeldte deltakere får en oppdatert kalenderinvitasjon")
+		apptest.Says(t, rec, "2 påmeldte deltakere får en oppdatert kalenderinvitasjon")
 		if got := admEvent(t, a, id); got.Sequence != 0 || got.StartsAt.In(events.Oslo).Hour() != 8 {
 			t.Fatalf("saved before confirming: sequence %d, starts %s", got.Sequence, got.StartsAt)
 		}
@@ -365,7 +355,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	t.Run("unpublish is refused while people are registered", func(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/unpublish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusConflict)
-		admContains(t, rec, "kan ikke gjøres om til utkast fordi 3 personer er påmeldt")
+		apptest.Says(t, rec, "kan ikke gjøres om til utkast fordi 3 personer er påmeldt")
 		if got := admEvent(t, a, id).Status; got != "published" {
 			t.Errorf("status %s", got)
 		}
@@ -397,15 +387,15 @@ func TestAdminEventLifecycle(t *testing.T) {
 	t.Run("cancel asks, then cancels and raises the sequence", func(t *testing.T) {
 		rec := cl.Get(fmt.Sprintf("/admin/events/%d/cancel", id))
 		apptest.Want(t, rec, http.StatusOK)
-		admContains(t, rec, "(3 personer)")
+		apptest.Says(t, rec, "(3 personer)")
 		rec = cl.PostForm(fmt.Sprintf("/admin/events/%d/cancel", id), url.Values{})
 		apptest.Want(t, rec, http.StatusSeeOther)
-		admContains(t, cl.Follow(rec), "Arrangementet er avlyst")
+		apptest.Says(t, cl.Follow(rec), "Arrangementet er avlyst")
 		got := admEvent(t, a, id)
 		if got.Status != "cancelled" || got.Sequence != 3 {
 			t.Errorf("status %s sequence %d", got.Status, got.Sequence)
 		}
-		admContains(t, public.Get("/events/"+got.Slug), "Dette arrangementet er avlyst.")
+		apptest.Says(t, public.Get("/events/"+got.Slug), "Dette arrangementet er avlyst.")
 		if n, _ := admAudit(t, a, "event_cancel", "event", id); n != 1 {
 			t.Errorf("%d event_cancel rows", n)
 		}
@@ -416,7 +406,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	t.Run("the home page lists the events", func(t *testing.T) {
 		rec := cl.Get("/admin")
 		apptest.Want(t, rec, http.StatusOK)
-		admContains(t, rec, "Ledermøte på Bryggen: tillit i praksis", "Avlyst", "Utkast", "Tid for ledelse")
+		apptest.Says(t, rec, "Ledermøte på Bryggen: tillit i praksis", "Avlyst", "Utkast", "Tid for ledelse")
 		if strings.Contains(apptest.Text(rec.Body.Bytes()), "Vårkonferansen") {
 			t.Error("the home page of DFØ shows NHH's event")
 		}
@@ -525,7 +515,7 @@ func TestAdminValidation(t *testing.T) {
 			rec := cl.PostForm("/admin/events", admWith(admForm(), tc.kv...))
 			apptest.Want(t, rec, http.StatusUnprocessableEntity)
 			body := rec.Body.String()
-			admContains(t, rec, tc.message)
+			apptest.Says(t, rec, tc.message)
 			if !strings.Contains(body, `href="#f-`+tc.field+`"`) {
 				t.Errorf("the error summary does not link to #f-%s", tc.field)
 			}
@@ -547,7 +537,7 @@ func TestAdminValidation(t *testing.T) {
 		defer cl.Header.Del("Accept-Language")
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "capacity", "abc", "title", ""))
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		admContains(t, rec, "The form was not saved", "Fill in this field.", "Type the number of places as a whole number")
+		apptest.Says(t, rec, "The form was not saved", "Fill in this field.", "Type the number of places as a whole number")
 	})
 }
 
@@ -602,7 +592,7 @@ func TestAdminSeries(t *testing.T) {
 	t.Run("the series page lists its meetings", func(t *testing.T) {
 		rec := cl.Get(fmt.Sprintf("/admin/series/%d", sid))
 		apptest.Want(t, rec, http.StatusOK)
-		admContains(t, rec, "møte 1 av 5", "møte 5 av 5", "Lånekassen", "Endringene gjelder de 5 kommende møtene")
+		apptest.Says(t, rec, "møte 1 av 5", "møte 5 av 5", "Lånekassen", "Endringene gjelder de 5 kommende møtene")
 	})
 
 	first := meetings[0]
@@ -617,7 +607,7 @@ func TestAdminSeries(t *testing.T) {
 		}
 		rec := cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), edit)
 		apptest.Want(t, rec, http.StatusOK)
-		admContains(t, rec, "1 påmeldt deltaker får en oppdatert kalenderinvitasjon")
+		apptest.Says(t, rec, "1 påmeldt deltaker får en oppdatert kalenderinvitasjon")
 		if got := admEvent(t, a, first.ID); got.Capacity != 20 {
 			t.Fatalf("saved before confirming")
 		}
@@ -668,7 +658,7 @@ func TestAdminSeries(t *testing.T) {
 		} {
 			rec := cl.PostForm("/admin/series", admWith(form, tc.kv...))
 			apptest.Want(t, rec, http.StatusUnprocessableEntity)
-			admContains(t, rec, tc.message)
+			apptest.Says(t, rec, tc.message)
 			if !strings.Contains(html.UnescapeString(rec.Body.String()), "Statsforvalteren i Vestland") {
 				t.Errorf("%v: the typed hosts are lost", tc.kv)
 			}
@@ -779,7 +769,7 @@ func TestAdminAccess(t *testing.T) {
 		}
 		rec := cl.PostForm("/admin/events", admWith(admForm(), "organiser_id", "999"))
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		admContains(t, rec, "Velg en arrangør fra lista.")
+		apptest.Says(t, rec, "Velg en arrangør fra lista.")
 	})
 
 	t.Run("a check-in volunteer sees the list and the check-in links only", func(t *testing.T) {

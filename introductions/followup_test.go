@@ -59,26 +59,6 @@ func (p fuPerson) email() string {
 	return local + "@fu.example.no"
 }
 
-func fuContains(t testing.TB, rec *httptest.ResponseRecorder, want ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, w := range want {
-		if !strings.Contains(text, w) {
-			t.Errorf("page lacks %q; page: %s", w, text)
-		}
-	}
-}
-
-func fuLacks(t testing.TB, rec *httptest.ResponseRecorder, unwanted ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, w := range unwanted {
-		if strings.Contains(text, w) {
-			t.Errorf("page shows %q", w)
-		}
-	}
-}
-
 var fuSlugs atomic.Int64
 
 // fuEvent creates a published event of organiser orgSlug that ended
@@ -294,7 +274,7 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 		)
 		page := cl.Get(fuPath(ev.ID, ""))
 		apptest.Want(t, page, http.StatusOK)
-		fuContains(t, page, "2 deltakere var til stede og har sagt ja", "Lag forslag til introduksjoner")
+		apptest.Says(t, page, "2 deltakere var til stede og har sagt ja", "Lag forslag til introduksjoner")
 		if n := fuCount(t, a, `SELECT COUNT(*) FROM intro_rounds WHERE event_id = ?`, ev.ID); n != 0 {
 			t.Fatalf("a GET made a round")
 		}
@@ -309,8 +289,8 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 			}
 		}
 		page = cl.Get(fuPath(ev.ID, ""))
-		fuContains(t, page, "Ada Inne", "Dag Inne", "Gruppe 1")
-		fuLacks(t, page, "Berit Utensamtykke", "Cecilie Ikkemøtt")
+		apptest.Says(t, page, "Ada Inne", "Dag Inne", "Gruppe 1")
+		apptest.DoesNotSay(t, page, "Berit Utensamtykke", "Cecilie Ikkemøtt")
 	})
 
 	t.Run("no attendance taken: consented with a confirmed place", func(t *testing.T) {
@@ -324,7 +304,7 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 			fuPerson{Name: "Jorunn Bekreftet", Org: "Statens vegvesen", Consent: true},
 		)
 		page := cl.Get(fuPath(ev.ID, ""))
-		fuContains(t, page, "Det ble ikke registrert oppmøte", "3 av dem har sagt ja")
+		apptest.Says(t, page, "Det ble ikke registrert oppmøte", "3 av dem har sagt ja")
 		fuGenerate(t, cl, ev.ID)
 		groups := fuGroups(t, a, ev.ID, introductions.KindIntro)
 		for i, want := range []bool{true, true, false, false, false, true} {
@@ -355,10 +335,10 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 			t.Fatal(err)
 		}
 		page := cl.Get(fuPath(ev.ID, ""))
-		fuContains(t, page, "1 person i forslaget har trukket samtykket")
+		apptest.Says(t, page, "1 person i forslaget har trukket samtykket")
 		confirm := cl.Get(fuPath(ev.ID, "/approve"))
 		apptest.Want(t, confirm, http.StatusOK)
-		fuContains(t, confirm, "3 e-poster går ut", "1 person har trukket samtykket")
+		apptest.Says(t, confirm, "3 e-poster går ut", "1 person har trukket samtykket")
 		before := len(fuOutbox(t, a, "introduction"))
 		fuApprove(t, cl, ev.ID)
 		mails := fuOutbox(t, a, "introduction")[before:]
@@ -384,11 +364,11 @@ func TestFollowupTakesConsentedAttendees(t *testing.T) {
 		ev := fuEvent(t, a, "dfo", -2*time.Hour)
 		fuRegister(t, a, ev.ID, fuPerson{Name: "Ole Snart", Org: "A", Consent: true}, fuPerson{Name: "Per Snart", Org: "B", Consent: true})
 		page := cl.Get(fuPath(ev.ID, ""))
-		fuContains(t, page, "når arrangementet er over")
-		fuLacks(t, page, "Lag forslag til introduksjoner")
+		apptest.Says(t, page, "når arrangementet er over")
+		apptest.DoesNotSay(t, page, "Lag forslag til introduksjoner")
 		rec := cl.PostForm(fuPath(ev.ID, ""), url.Values{})
 		apptest.Want(t, rec, http.StatusConflict)
-		fuContains(t, rec, "når arrangementet er over")
+		apptest.Says(t, rec, "når arrangementet er over")
 	})
 }
 
@@ -424,12 +404,12 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	}
 	page := cl.Get(fuPath(ev.ID, ""))
 	apptest.Want(t, page, http.StatusOK)
-	fuContains(t, page, "Gruppe 1", "Gruppe 2", "Anne Aas", "Skatteetaten", "HR-sjef", "Mellomleder", "Toppleder", "Dere ")
+	apptest.Says(t, page, "Gruppe 1", "Gruppe 2", "Anne Aas", "Skatteetaten", "HR-sjef", "Mellomleder", "Toppleder", "Dere ")
 
 	t.Run("a move that would put one organisation together is refused", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(anne)}, "group": {fmt.Sprint(fuGroupOf(groups, bjorn))}})
 		apptest.Want(t, rec, http.StatusConflict)
-		fuContains(t, rec, "Anne Aas ble ikke flyttet: Bjørn Berg", "samme virksomhet")
+		apptest.Says(t, rec, "Anne Aas ble ikke flyttet: Bjørn Berg", "samme virksomhet")
 		if got := fuGroups(t, a, ev.ID, introductions.KindIntro); fuGroupOf(got, anne) != fuGroupOf(groups, anne) {
 			t.Errorf("Anne moved anyway")
 		}
@@ -438,7 +418,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	t.Run("a move that would put two top leaders of one sector together is refused", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(cato)}, "group": {fmt.Sprint(fuGroupOf(groups, dina))}})
 		apptest.Want(t, rec, http.StatusConflict)
-		fuContains(t, rec, "Cato Dahl ble ikke flyttet: Dina Eide", "toppleder i samme sektor")
+		apptest.Says(t, rec, "Cato Dahl ble ikke flyttet: Dina Eide", "toppleder i samme sektor")
 	})
 
 	t.Run("a move within the rules is made", func(t *testing.T) {
@@ -451,7 +431,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 		}
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(finn)}, "group": {fmt.Sprint(to)}})
 		apptest.Want(t, rec, http.StatusSeeOther)
-		fuContains(t, cl.Follow(rec), "Personen er flyttet")
+		apptest.Says(t, cl.Follow(rec), "Personen er flyttet")
 		got := fuGroups(t, a, ev.ID, introductions.KindIntro)
 		if fuGroupOf(got, finn) != to || len(got[to]) != 4 || len(got[from]) != 2 {
 			t.Errorf("after the move: %v", got)
@@ -470,7 +450,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 			t.Errorf("after removing Eva: %v", after)
 		}
 		page := cl.Follow(rec)
-		fuContains(t, page, "Personen er tatt ut av gruppen", "Ikke med i noen gruppe (1)", "Eva Fjeld", "Tatt ut av arrangøren")
+		apptest.Says(t, page, "Personen er tatt ut av gruppen", "Ikke med i noen gruppe (1)", "Eva Fjeld", "Tatt ut av arrangøren")
 	})
 
 	t.Run("regenerating makes a new proposal with a new seed", func(t *testing.T) {
@@ -500,13 +480,13 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	t.Run("approval sends one email per member with only what they agreed to share", func(t *testing.T) {
 		confirm := cl.Get(fuPath(ev.ID, "/approve"))
 		apptest.Want(t, confirm, http.StatusOK)
-		fuContains(t, confirm, "6 e-poster går ut, én til hver person i 2 grupper", "Ja, send 6 e-poster")
+		apptest.Says(t, confirm, "6 e-poster går ut, én til hver person i 2 grupper", "Ja, send 6 e-poster")
 		if n := len(fuOutbox(t, a, "introduction")); n != 0 {
 			t.Fatalf("%d emails before approval", n)
 		}
 		rec := cl.PostForm(fuPath(ev.ID, "/approve"), url.Values{})
 		apptest.Want(t, rec, http.StatusSeeOther)
-		fuContains(t, cl.Follow(rec), "Introduksjonene er sendt")
+		apptest.Says(t, cl.Follow(rec), "Introduksjonene er sendt")
 
 		mails := fuOutbox(t, a, "introduction")
 		if len(mails) != 6 {
@@ -577,7 +557,7 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 	t.Run("after approval nothing can be changed or sent again", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, "/move"), url.Values{"registration": {fmt.Sprint(finn)}, "group": {"new"}})
 		apptest.Want(t, rec, http.StatusConflict)
-		fuContains(t, rec, "allerede sendt")
+		apptest.Says(t, rec, "allerede sendt")
 		apptest.Want(t, cl.PostForm(fuPath(ev.ID, "/approve"), url.Values{}), http.StatusConflict)
 		apptest.Want(t, cl.PostForm(fuPath(ev.ID, "/regenerate"), url.Values{}), http.StatusConflict)
 		// a second click on "generate" changes nothing
@@ -586,8 +566,8 @@ func TestFollowupOrganiserEditsAndApproval(t *testing.T) {
 			t.Errorf("%d emails after the second tries", n)
 		}
 		page := cl.Get(fuPath(ev.ID, ""))
-		fuContains(t, page, "Introduksjonene er sendt", "0 av 2")
-		fuLacks(t, page, "Flytt til")
+		apptest.Says(t, page, "Introduksjonene er sendt", "0 av 2")
+		apptest.DoesNotSay(t, page, "Flytt til")
 	})
 
 	t.Run("people introduced before are kept apart at the next event", func(t *testing.T) {
@@ -637,7 +617,7 @@ func TestFollowupStopLink(t *testing.T) {
 	visitor := apptest.NewClient(t, a.Router)
 	page := visitor.Get(link)
 	apptest.Want(t, page, http.StatusOK)
-	fuContains(t, page, "No more introductions", "Yes, do not introduce me again")
+	apptest.Says(t, page, "No more introductions", "Yes, do not introduce me again")
 	if page.Header().Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("the page with the token may leak it as a referrer")
 	}
@@ -647,7 +627,7 @@ func TestFollowupStopLink(t *testing.T) {
 	path := strings.SplitN(link, "?", 2)[0]
 	rec := visitor.PostForm(path, url.Values{})
 	apptest.Want(t, rec, http.StatusSeeOther)
-	fuContains(t, visitor.Follow(rec), "We will not introduce you to anyone again")
+	apptest.Says(t, visitor.Follow(rec), "We will not introduce you to anyone again")
 
 	if n := fuCount(t, a, `SELECT COUNT(*) FROM registrations WHERE email_norm = ? AND intro_consent = 1`, stopper.email()); n != 0 {
 		t.Errorf("%d registrations still agree", n)
@@ -672,7 +652,7 @@ func TestFollowupStopLink(t *testing.T) {
 		if g := fuGroupOf(fuGroups(t, a, again.ID, introductions.KindIntro), ids[0]); g != 0 {
 			t.Errorf("she is in group %d", g)
 		}
-		fuLacks(t, cl.Get(fuPath(again.ID, "")), "Siri Stopp")
+		apptest.DoesNotSay(t, cl.Get(fuPath(again.ID, "")), "Siri Stopp")
 	})
 
 	t.Run("unknown and malformed links", func(t *testing.T) {
@@ -716,12 +696,12 @@ func TestFollowupNetworkSeed(t *testing.T) {
 		}
 	}
 	page := cl.Get(fuPath(ev.ID, ""))
-	fuContains(t, page, "Forslag til nettverk (1)", "Nettverk 1", "Start et nettverk", "rollen «HR-sjef»")
+	apptest.Says(t, page, "Forslag til nettverk (1)", "Nettverk 1", "Start et nettverk", "rollen «HR-sjef»")
 
 	seriesBefore := fuCount(t, a, `SELECT COUNT(*) FROM series`)
 	rec := cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/start", seedID)), url.Values{})
 	apptest.Want(t, rec, http.StatusSeeOther)
-	fuContains(t, cl.Follow(rec), "Nettverket er startet")
+	apptest.Says(t, cl.Follow(rec), "Nettverket er startet")
 	if n := fuCount(t, a, `SELECT COUNT(*) FROM series`); n != seriesBefore+1 {
 		t.Fatalf("%d series, want %d", n, seriesBefore+1)
 	}
@@ -765,7 +745,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 	t.Run("invitations wait until the meeting is published", func(t *testing.T) {
 		rec := cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{})
 		apptest.Want(t, rec, http.StatusConflict)
-		fuContains(t, rec, "Publiser det første møtet")
+		apptest.Says(t, rec, "Publiser det første møtet")
 	})
 
 	t.Run("the members are invited with the code", func(t *testing.T) {
@@ -797,7 +777,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 			}
 		}
 		apptest.Want(t, cl.PostForm(fuPath(ev.ID, fmt.Sprintf("/seeds/%d/invite", seedID)), url.Values{}), http.StatusConflict)
-		fuContains(t, cl.Get(fuPath(ev.ID, "")), "Invitasjonene er sendt")
+		apptest.Says(t, cl.Get(fuPath(ev.ID, "")), "Invitasjonene er sendt")
 	})
 }
 
@@ -863,13 +843,13 @@ func TestFollowupDidYouMeet(t *testing.T) {
 		}
 		page := visitor.Get(link)
 		apptest.Want(t, page, http.StatusOK)
-		fuContains(t, page, words[:3]...)
+		apptest.Says(t, page, words[:3]...)
 		if n := fuCount(t, a, `SELECT COUNT(*) FROM intro_members WHERE met IS NOT NULL`); n != answered {
 			t.Fatalf("a GET recorded an answer")
 		}
 		rec := visitor.PostForm(strings.SplitN(link, "?", 2)[0], url.Values{"answer": {which}})
 		apptest.Want(t, rec, http.StatusSeeOther)
-		fuContains(t, visitor.Follow(rec), words[3])
+		apptest.Says(t, visitor.Follow(rec), words[3])
 		answered++
 	}
 	answer(wenche, "yes", "Møttes dere?", "Ja, vi møttes", "Nei, ikke ennå", "Takk! Vi har registrert svaret ditt: «Ja, vi møttes».")
@@ -878,21 +858,21 @@ func TestFollowupDidYouMeet(t *testing.T) {
 	cl := apptest.DemoLogin(t, a.Router, fuOrganiser) // the old session ran out in the meantime
 	page := cl.Get(fuPath(ev.ID, ""))
 	apptest.Want(t, page, http.StatusOK)
-	fuContains(t, page, "Grupper som har møttes 1 av 1", "Svarte «Ja, vi møttes» 1", "Svarte «Nei, ikke ennå» 1", "Har ikke svart 1",
+	apptest.Says(t, page, "Grupper som har møttes 1 av 1", "Svarte «Ja, vi møttes» 1", "Svarte «Nei, ikke ennå» 1", "Har ikke svart 1",
 		"Spørsmålet om de har møttes er sendt")
 
 	t.Run("the answer can be changed", func(t *testing.T) {
 		link := fuLink(t, links[wenche], "/introductions/met/")
 		path := strings.SplitN(link, "?", 2)[0]
 		apptest.Want(t, visitor.PostForm(path, url.Values{"answer": {"no"}}), http.StatusSeeOther)
-		fuContains(t, cl.Get(fuPath(ev.ID, "")), "Grupper som har møttes 0 av 1", "Svarte «Nei, ikke ennå» 2")
+		apptest.Says(t, cl.Get(fuPath(ev.ID, "")), "Grupper som har møttes 0 av 1", "Svarte «Nei, ikke ennå» 2")
 		apptest.Want(t, visitor.PostForm(path, url.Values{"answer": {"maybe"}}), http.StatusBadRequest)
 	})
 
 	t.Run("the page in the reader's language", func(t *testing.T) {
 		link := fuLink(t, links[xander], "/introductions/met/")
 		page := apptest.NewClient(t, a.Router).Get(link)
-		fuContains(t, page, "Did you meet?", "Wenche Møtt", "Yes, we met", "No, not yet")
+		apptest.Says(t, page, "Did you meet?", "Wenche Møtt", "Yes, we met", "No, not yet")
 	})
 
 	t.Run("links run out", func(t *testing.T) {
@@ -997,8 +977,8 @@ func TestFollowupErasureRemovesFromDraft(t *testing.T) {
 	}
 	page := cl.Get(fuPath(ev.ID, ""))
 	apptest.Want(t, page, http.StatusOK)
-	fuLacks(t, page, "Rune Slettes")
-	fuContains(t, page, "Sara Blir", "Trine Blir")
+	apptest.DoesNotSay(t, page, "Rune Slettes")
+	apptest.Says(t, page, "Sara Blir", "Trine Blir")
 }
 
 func TestFollowupPageInEnglish(t *testing.T) {
@@ -1007,12 +987,12 @@ func TestFollowupPageInEnglish(t *testing.T) {
 	ev := fuEvent(t, a, "dfo", time.Hour)
 	fuRegister(t, a, ev.ID, fuSix...)
 	page := cl.Get(fuPath(ev.ID, "?lang=en"))
-	fuContains(t, page, "Introductions after the event", "6 of them agreed", "Propose introductions")
+	apptest.Says(t, page, "Introductions after the event", "6 of them agreed", "Propose introductions")
 	fuGenerate(t, cl, ev.ID)
 	page = cl.Get(fuPath(ev.ID, ""))
-	fuContains(t, page, "Group 1", "Group 2", "Middle manager", "Top leader", "Move to", "Take out", "Approve and send", "You ")
+	apptest.Says(t, page, "Group 1", "Group 2", "Middle manager", "Top leader", "Move to", "Take out", "Approve and send", "You ")
 	confirm := cl.Get(fuPath(ev.ID, "/approve"))
-	fuContains(t, confirm, "6 emails go out, one to each person in 2 groups")
+	apptest.Says(t, confirm, "6 emails go out, one to each person in 2 groups")
 }
 
 // TestFollowupCatalogue checks that both languages have the same keys, and

@@ -40,7 +40,7 @@ func NewHandler(f *Followup, r *web.Renderer, ck web.Cookies) *Handler {
 
 // Routes registers the public pages the emails link to.
 func (h *Handler) Routes(r gin.IRouter) {
-	g := r.Group("/introductions", private)
+	g := r.Group("/introductions", web.Private)
 	g.GET("/stop/:token", h.stopForm)
 	g.POST("/stop/:token", h.stop)
 	g.GET("/met/:token", h.meetForm)
@@ -62,16 +62,6 @@ func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
 	g.POST("/approve", h.approve)
 	g.POST("/seeds/:group/start", h.startNetwork)
 	g.POST("/seeds/:group/invite", h.inviteNetwork)
-}
-
-// private marks pages that carry a token in their URL: never sent on as a
-// Referer, never stored by a cache, never indexed.
-func private(c *gin.Context) {
-	hd := c.Writer.Header()
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Robots-Tag", "noindex")
-	c.Next()
 }
 
 func followupPath(eventID int64) string {

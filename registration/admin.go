@@ -56,7 +56,7 @@ func NewAttendeesHandler(s *Service, m *Mail, r *web.Renderer, acc *organisers.H
 // Routes registers the public route of this file set: the QR code of a
 // manage link, /r/{token}/qr.png, shown on the manage page and in emails.
 func (h *AttendeesHandler) Routes(r gin.IRouter) {
-	r.GET("/r/:token/qr.png", private, h.qrPNG)
+	r.GET("/r/:token/qr.png", web.Private, h.qrPNG)
 }
 
 // AdminRoutes registers the organiser pages on the /admin group (which runs

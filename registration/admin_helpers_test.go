@@ -185,25 +185,3 @@ func signUpAs(t testing.TB, a *app.App, ev events.Event, name, email string, kv 
 	token := tokenOf(t, rec)
 	return byEmail(t, a, ev.ID, email), token
 }
-
-// mustText fails unless the visible text of the page holds every s.
-func mustText(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, s := range texts {
-		if !strings.Contains(text, s) {
-			t.Errorf("page does not say %q; it says: %.2000s", s, text)
-		}
-	}
-}
-
-// mustNotText fails if the visible text of the page holds any s.
-func mustNotText(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, s := range texts {
-		if strings.Contains(text, s) {
-			t.Errorf("page says %q, it must not", s)
-		}
-	}
-}

@@ -30,7 +30,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 
 	rec := cl.Get(base)
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "De som har bekreftet plass (2 personer)", "De som står på venteliste (1 person)", "De som ble sjekket inn (1 person)",
+	apptest.Says(t, rec, "De som har bekreftet plass (2 personer)", "De som står på venteliste (1 person)", "De som ble sjekket inn (1 person)",
 		"Svar går til "+w.ev.Organiser.ContactEmail)
 
 	body := "Hei alle!\n\nHusk å ta med legitimasjon: https://dfo.no/praktisk\nVi ses på Bryggen."
@@ -39,16 +39,16 @@ func TestMessagePreviewAndSend(t *testing.T) {
 	t.Run("a draft with errors comes back with them", func(t *testing.T) {
 		rec := cl.PostForm(base+"/preview", url.Values{"group": {"nobody"}, "subject": {""}, "body": {""}})
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		mustText(t, rec, "Velg hvem som skal få meldingen.", "Skriv et emne.", "Skriv meldingen.")
+		apptest.Says(t, rec, "Velg hvem som skal få meldingen.", "Skriv et emne.", "Skriv meldingen.")
 		rec = cl.PostForm(base+"/preview", url.Values{"group": {"confirmed"}, "subject": {strings.Repeat("x", 151)}, "body": {"Hei"}})
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		mustText(t, rec, "Emnet kan ha høyst 150 tegn.")
+		apptest.Says(t, rec, "Emnet kan ha høyst 150 tegn.")
 	})
 
 	t.Run("the preview shows the email and the count, and sends nothing", func(t *testing.T) {
 		rec := cl.PostForm(base+"/preview", draft)
 		apptest.Want(t, rec, http.StatusOK)
-		mustText(t, rec, "Meldingen sendes til 2 personer", "Anna Berg", "Praktisk informasjon før møtet",
+		apptest.Says(t, rec, "Meldingen sendes til 2 personer", "Anna Berg", "Praktisk informasjon før møtet",
 			"Husk å ta med legitimasjon", "Hei, Anna Berg!", w.ev.Organiser.ContactEmail, "Send til 2 personer")
 		if n := len(outbox(t, a, "")); n != before {
 			t.Fatalf("the preview queued %d emails", n-before)
@@ -67,7 +67,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 
 	t.Run("sending queues one email per confirmed person", func(t *testing.T) {
 		page := attFollow(t, cl, cl.PostForm(base, draft))
-		mustText(t, page, "Meldingen er lagt i kø")
+		apptest.Says(t, page, "Meldingen er lagt i kø")
 		mails := outbox(t, a, registration.EmailOrganiserMessage)
 		if len(mails) != 2 {
 			t.Fatalf("%d messages, want 2", len(mails))
@@ -100,7 +100,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 	})
 
 	t.Run("the same message again sends nothing new", func(t *testing.T) {
-		mustText(t, attFollow(t, cl, cl.PostForm(base, draft)), "var allerede sendt")
+		apptest.Says(t, attFollow(t, cl, cl.PostForm(base, draft)), "var allerede sendt")
 		if n := len(outbox(t, a, registration.EmailOrganiserMessage)); n != 2 {
 			t.Fatalf("%d messages after sending twice", n)
 		}

@@ -94,14 +94,14 @@ func TestAttendeeListSearchFilterAndNeeds(t *testing.T) {
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/attendees"))
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Åse Ødegård", "Bjørn Ærlig", "Ola Nordmann", "Kari Vik", "Per Hansen",
+	apptest.Says(t, rec, "Åse Ødegård", "Bjørn Ærlig", "Ola Nordmann", "Kari Vik", "Per Hansen",
 		"3 bekreftet av 3 plasser", "1 på venteliste", "1 avmeldt", "0 sjekket inn",
 		"Viser 5 av 5",
 		// the needs of the live registrations, not of the cancelled
 		"2 med allergier eller matbehov", "Åse Ødegård (Statens vegvesen): Glutenfri", "Kari Vik (Bergen kommune): Vegetar",
 		"1 med behov for tilrettelegging", "Rullestol", "1 forslag til tema", "Tillit i ledergruppen",
 		"nr. 1", "Gi plass", "Flytt til venteliste", "ingen andre får den automatisk")
-	mustNotText(t, rec, "Nøtter")
+	apptest.DoesNotSay(t, rec, "Nøtter")
 
 	for _, c := range []struct {
 		query string
@@ -119,7 +119,7 @@ func TestAttendeeListSearchFilterAndNeeds(t *testing.T) {
 		t.Run(c.query, func(t *testing.T) {
 			rec := cl.Get(attPath(w.ev, "/attendees?"+c.query))
 			apptest.Want(t, rec, http.StatusOK)
-			mustText(t, rec, c.want...)
+			apptest.Says(t, rec, c.want...)
 			text := apptest.Text(rec.Body.Bytes())
 			// the names in the needs block are not part of the search
 			list := text[strings.Index(text, "Påmeldte"):]
@@ -158,7 +158,7 @@ func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
 	t.Run("confirming beyond the capacity asks first", func(t *testing.T) {
 		rec := move(cato, "to", "confirmed")
 		apptest.Want(t, rec, http.StatusOK)
-		mustText(t, rec, "Alle plassene er tatt", "2 av 2 plasser er allerede bekreftet", "Cato Dahl", "Gi plass utover kapasiteten")
+		apptest.Says(t, rec, "Alle plassene er tatt", "2 av 2 plasser er allerede bekreftet", "Cato Dahl", "Gi plass utover kapasiteten")
 		if got := attendee(t, a, w.ev.ID, cato.ID); !got.Waiting() {
 			t.Fatalf("Cato is %s before the confirmation", got.Status)
 		}
@@ -188,13 +188,13 @@ func TestMoveBetweenWaitingListAndPlace(t *testing.T) {
 			t.Fatalf("audit: %+v", log)
 		}
 		page := cl.Get(attPath(w.ev, "/attendees"))
-		mustText(t, page, "3 bekreftet av 2 plasser", "flere enn kapasiteten")
+		apptest.Says(t, page, "3 bekreftet av 2 plasser", "flere enn kapasiteten")
 	})
 
 	t.Run("moving a confirmed person to the waiting list promotes nobody", func(t *testing.T) {
 		rec := move(anna, "to", "waiting")
 		page := attFollow(t, cl, rec)
-		mustText(t, page, "Plassen står ledig: ingen andre har fått den")
+		apptest.Says(t, page, "Plassen står ledig: ingen andre har fått den")
 		got := attendee(t, a, w.ev.ID, anna.ID)
 		if !got.Waiting() || got.Position != 1 {
 			t.Fatalf("Anna is %s at %d", got.Status, got.Position)
@@ -239,18 +239,18 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/attendees/new"))
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Legg til deltaker", "Fullt navn", "E-postadresse", "Ledernivå", "fristen og invitasjonskoden gjelder ikke")
+	apptest.Says(t, rec, "Legg til deltaker", "Fullt navn", "E-postadresse", "Ledernivå", "fristen og invitasjonskoden gjelder ikke")
 
 	t.Run("a form with errors comes back with them", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("", "ikke-en-adresse"), "lang", "nb"))
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		mustText(t, rec, "Skriv inn navnet ditt.", "Skriv inn e-postadressen slik")
+		apptest.Says(t, rec, "Skriv inn navnet ditt.", "Skriv inn e-postadressen slik")
 	})
 
 	t.Run("a phone sign-up gets a place and the usual email", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("Trude Telefon", "trude@example.no"), "lang", "en"))
 		page := attFollow(t, cl, rec)
-		mustText(t, page, "Deltakeren er lagt til med bekreftet plass", "Trude Telefon")
+		apptest.Says(t, page, "Deltakeren er lagt til med bekreftet plass", "Trude Telefon")
 		r := byEmail(t, a, w.ev.ID, "trude@example.no")
 		if !r.Confirmed() || r.Lang != "en" || r.Organisation != "Statens vegvesen" {
 			t.Fatalf("registration: %+v", r)
@@ -269,12 +269,12 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 	t.Run("the same address again is refused", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("Trude T", "TRUDE@example.no"), "lang", "nb"))
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		mustText(t, rec, "allerede påmeldt", "status: Bekreftet")
+		apptest.Says(t, rec, "allerede påmeldt", "status: Bekreftet")
 	})
 
 	t.Run("when every seat is taken the person waits", func(t *testing.T) {
 		rec := cl.PostForm(attPath(w.ev, "/attendees"), with(validForm("Vera Vente", "vera@example.no"), "lang", "nb"))
-		mustText(t, attFollow(t, cl, rec), "satt på ventelisten")
+		apptest.Says(t, attFollow(t, cl, rec), "satt på ventelisten")
 		if r := byEmail(t, a, w.ev.ID, "vera@example.no"); !r.Waiting() || r.Position != 1 {
 			t.Fatalf("Vera: %s at %d", r.Status, r.Position)
 		}
@@ -300,7 +300,7 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 
 	rec := cl.Get(path)
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Fjern påmeldingen til Anna Berg", "går med en gang til den første på ventelisten", "lagres ikke i endringsloggen")
+	apptest.Says(t, rec, "Fjern påmeldingen til Anna Berg", "går med en gang til den første på ventelisten", "lagres ikke i endringsloggen")
 
 	apptest.Want(t, cl.PostForm(path, url.Values{"reason": {"  "}}), http.StatusUnprocessableEntity)
 	if got := attendee(t, a, w.ev.ID, anna.ID); !got.Confirmed() {
@@ -309,7 +309,7 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 
 	reason := "Møtet er bare for ledere i Vestland, og du jobber i Oslo.\nTa gjerne kontakt om spørsmål."
 	page := attFollow(t, cl, cl.PostForm(path, url.Values{"reason": {reason}}))
-	mustText(t, page, "Den første på ventelisten har fått plassen")
+	apptest.Says(t, page, "Den første på ventelisten har fått plassen")
 
 	if got := attendee(t, a, w.ev.ID, anna.ID); !got.Cancelled() {
 		t.Fatalf("Anna is %s", got.Status)
@@ -350,7 +350,7 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 
 	// the audit log page shows the actions translated
 	audit := w.login(t, "admin").Get("/admin/audit")
-	mustText(t, audit, "Påmelding fjernet av arrangør")
+	apptest.Says(t, audit, "Påmelding fjernet av arrangør")
 }
 
 // TestAnotherOrganisationSeesNothing tries every page and change of the
@@ -421,8 +421,8 @@ func TestAnotherOrganisationSeesNothing(t *testing.T) {
 	// the overview has only their own events
 	rec := cl.Get("/admin/dashboard")
 	apptest.Want(t, rec, http.StatusOK)
-	mustNotText(t, rec, w.ev.Title)
-	mustText(t, rec, w.other.Title)
+	apptest.DoesNotSay(t, rec, w.ev.Title)
+	apptest.Says(t, rec, w.other.Title)
 
 	if got := attendee(t, a, w.ev.ID, anna.ID); !got.Confirmed() || !got.CheckedInAt.IsZero() {
 		t.Errorf("Anna changed: %s, checked in %v", got.Status, got.CheckedInAt)
@@ -500,7 +500,7 @@ func TestPagesSayEverythingInBothLanguages(t *testing.T) {
 		}
 	}
 	rec := w.login(t, "admin").Get("/admin/audit?lang=en")
-	mustText(t, rec, "Participant list downloaded as CSV")
+	apptest.Says(t, rec, "Participant list downloaded as CSV")
 	if m := key.FindString(apptest.Text(rec.Body.Bytes())); m != "" {
 		t.Errorf("the audit log shows the key %q", m)
 	}

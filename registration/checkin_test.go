@@ -38,7 +38,7 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 	if strings.Contains(body, "<script") {
 		t.Error("the check-in page needs JavaScript")
 	}
-	mustText(t, rec, "0 av 3 sjekket inn", "Åse Ødegård", "Bjørn Ærlig", "Ola Nordmann", "Sjekk inn : Åse Ødegård",
+	apptest.Says(t, rec, "0 av 3 sjekket inn", "Åse Ødegård", "Bjørn Ærlig", "Ola Nordmann", "Sjekk inn : Åse Ødegård",
 		"Vera Venteliste", "Står på venteliste (nr. 1)")
 	if n := strings.Count(body, `<button type="submit" class="submit-wide">`); n != 3 {
 		t.Errorf("%d check-in buttons, want one per confirmed person (3)", n)
@@ -46,8 +46,8 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 
 	// search by name, lower case, without the accents' case
 	rec = phone.Get(base + "?q=" + url.QueryEscape("ødeg"))
-	mustText(t, rec, "1 treff på «ødeg»", "Åse Ødegård")
-	mustNotText(t, rec, "Bjørn Ærlig")
+	apptest.Says(t, rec, "1 treff på «ødeg»", "Åse Ødegård")
+	apptest.DoesNotSay(t, rec, "Bjørn Ærlig")
 
 	// one tap
 	rec = phone.PostForm(fmt.Sprintf("%s/%d", base, ase.ID), url.Values{"q": {"ødeg"}})
@@ -56,23 +56,23 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 		t.Errorf("back to %q, want the search with the person in view", loc)
 	}
 	rec = attFollow(t, phone, rec)
-	mustText(t, rec, "Sjekket inn.", "1 av 3 sjekket inn", "Sjekket inn kl.", "Angre innsjekking")
+	apptest.Says(t, rec, "Sjekket inn.", "1 av 3 sjekket inn", "Sjekket inn kl.", "Angre innsjekking")
 	if got := attendee(t, a, w.ev.ID, ase.ID); got.CheckedInAt.IsZero() {
 		t.Fatal("not checked in")
 	}
 	// a second tap (two volunteers, or a double tap) changes nothing
-	mustText(t, attFollow(t, phone, phone.PostForm(fmt.Sprintf("%s/%d", base, ase.ID), url.Values{})), "allerede sjekket inn", "1 av 3")
+	apptest.Says(t, attFollow(t, phone, phone.PostForm(fmt.Sprintf("%s/%d", base, ase.ID), url.Values{})), "allerede sjekket inn", "1 av 3")
 
 	// undo
 	rec = attFollow(t, phone, phone.PostForm(fmt.Sprintf("%s/%d/undo", base, ase.ID), url.Values{}))
-	mustText(t, rec, "Innsjekkingen er angret", "0 av 3 sjekket inn")
+	apptest.Says(t, rec, "Innsjekkingen er angret", "0 av 3 sjekket inn")
 	if got := attendee(t, a, w.ev.ID, ase.ID); !got.CheckedInAt.IsZero() {
 		t.Fatal("still checked in after undo")
 	}
 
 	// someone on the waiting list cannot be checked in
 	rec = attFollow(t, phone, phone.PostForm(fmt.Sprintf("%s/%d", base, vera.ID), url.Values{}))
-	mustText(t, rec, "har ikke bekreftet plass")
+	apptest.Says(t, rec, "har ikke bekreftet plass")
 	if got := attendee(t, a, w.ev.ID, vera.ID); !got.CheckedInAt.IsZero() {
 		t.Fatal("a waiting person was checked in")
 	}
@@ -84,7 +84,7 @@ func TestCheckInAtTheDoorOnAPhone(t *testing.T) {
 	// the organiser's list shows attendance
 	attFollow(t, phone, phone.PostForm(fmt.Sprintf("%s/%d", base, ase.ID), url.Values{}))
 	list := w.login(t, "organiser").Get(attPath(w.ev, "/attendees?status=attended"))
-	mustText(t, list, "Åse Ødegård", "Sjekket inn kl.", "Viser 1 av 4")
+	apptest.Says(t, list, "Åse Ødegård", "Sjekket inn kl.", "Viser 1 av 4")
 	// the volunteer sees no more than the check-in page
 	apptest.Want(t, phone.Get(attPath(w.ev, "/attendees")), http.StatusForbidden)
 	apptest.Want(t, phone.Get(attPath(w.ev, "/attendees.csv")), http.StatusForbidden)
@@ -132,13 +132,13 @@ func TestCheckinQRCode(t *testing.T) {
 	phone := w.login(t, "checkin")
 	rec = phone.Get(entry)
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Kari Kode", "fra QR-koden", "Sjekk inn : Kari Kode")
+	apptest.Says(t, rec, "Kari Kode", "fra QR-koden", "Sjekk inn : Kari Kode")
 	rec = phone.PostForm(fmt.Sprintf("%s/%d", attPath(w.ev, "/checkin"), kari.ID), url.Values{"code": {code}})
 	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != entry {
 		t.Errorf("back to %q, want the entry", loc)
 	}
-	mustText(t, attFollow(t, phone, rec), "Sjekket inn kl.", "1 av 1 sjekket inn")
+	apptest.Says(t, attFollow(t, phone, rec), "Sjekket inn kl.", "1 av 1 sjekket inn")
 
 	// unknown and malformed codes, and another organisation's staff
 	apptest.Want(t, phone.Get("/admin/checkin/AAAAAAAAAAAAAAAAAAAAAA"), http.StatusNotFound)

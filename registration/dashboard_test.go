@@ -204,7 +204,7 @@ func TestEventDashboardNumbers(t *testing.T) {
 	cl := w.login(t, "organiser")
 	rec := cl.Get(attPath(w.ev, "/dashboard"))
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec,
+	apptest.Says(t, rec,
 		"Plasser 3", "Bekreftet 3 (100 % av plassene)", "Venteliste 1", "Avmeldt 1", "Sjekket inn 2", "Uteblitt 1 (33 %)",
 		// the line's table: the days with sign-ups and the running total
 		"Dag Nye påmeldinger Til sammen 2. mars 2 2 3. mars 1 3 5. mars 2 5",
@@ -236,10 +236,10 @@ func TestEventDashboardNumbers(t *testing.T) {
 	// the overview: the organiser's events, and the admin's regions
 	rec = cl.Get("/admin/dashboard")
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Tallmøtet", "Bekreftede plasser per arrangement")
-	mustNotText(t, rec, "NHH-møte")
+	apptest.Says(t, rec, "Tallmøtet", "Bekreftede plasser per arrangement")
+	apptest.DoesNotSay(t, rec, "NHH-møte")
 	rec = w.login(t, "admin").Get("/admin/dashboard")
 	apptest.Want(t, rec, http.StatusOK)
-	mustText(t, rec, "Per region", "Bergen 2 13 3 1 1 2 1 (33 %)", "Bekreftede plasser per region", "Tallmøtet", "NHH-møte")
+	apptest.Says(t, rec, "Per region", "Bergen 2 13 3 1 1 2 1 (33 %)", "Bekreftede plasser per region", "Tallmøtet", "NHH-møte")
 	apptest.Want(t, w.login(t, "checkin").Get("/admin/dashboard"), http.StatusForbidden)
 }

@@ -226,7 +226,7 @@ func (h *Handler) FeedRoutes(r gin.IRouter) {
 	f := &feedHandler{Handler: h, cache: web.NewPageCache(time.Hour, 1000)}
 	r.GET("/feeds/:file", f.serve)
 	r.HEAD("/feeds/:file", f.serve)
-	r.POST("/r/:token/feed/reset", private, f.reset)
+	r.POST("/r/:token/feed/reset", web.Private, f.reset)
 }
 
 // feedHandler serves the personal feeds, each built once per change of the

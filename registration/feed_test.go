@@ -168,7 +168,7 @@ func TestPersonalFeed(t *testing.T) {
 		if got := feedTokenOn(t, c, ownCancel); got != "" {
 			t.Error("the page of a cancelled registration offers the feed")
 		}
-		mustContain(t, c.Get("/r/"+token), "Din personlige kalender", "Abonner i kalenderappen", "Lag ny adresse")
+		apptest.Says(t, c.Get("/r/"+token), "Din personlige kalender", "Abonner i kalenderappen", "Lag ny adresse")
 	})
 
 	path := "/feeds/" + feed + ".ics"
@@ -292,7 +292,7 @@ func TestPersonalFeed(t *testing.T) {
 		if name, _ := cal.Props.Text("X-WR-CALNAME"); name != "Møteplass – my events" {
 			t.Errorf("X-WR-CALNAME = %q, want the English name", name)
 		}
-		mustContain(t, en.Get("/r/"+enToken), "Your personal calendar", "Make a new address")
+		apptest.Says(t, en.Get("/r/"+enToken), "Your personal calendar", "Make a new address")
 	})
 
 	t.Run("addresses that are no feed", func(t *testing.T) {
@@ -324,7 +324,7 @@ func TestPersonalFeed(t *testing.T) {
 			t.Error("the reset answer may send the manage token on as a Referer")
 		}
 		page := c.Follow(rec)
-		mustContain(t, page, "Kalenderen din har fått ny adresse.")
+		apptest.Says(t, page, "Kalenderen din har fått ny adresse.")
 		fresh := feedURLRE.FindStringSubmatch(page.Body.String())
 		if fresh == nil || fresh[1] == feed {
 			t.Fatalf("after the reset the page shows %v, the old feed was %s", fresh, feed)

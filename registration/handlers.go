@@ -40,24 +40,13 @@ func (h *Handler) Routes(r gin.IRouter) {
 	r.POST("/events/:slug/registrations", h.signUp)
 	r.GET("/events/:slug/registered", h.received)
 
-	m := r.Group("/r", private)
+	m := r.Group("/r", web.Private)
 	m.GET("", h.lostForm)
 	m.POST("", h.lost)
 	m.GET("/:token", h.manage)
 	m.POST("/:token", h.update)
 	m.GET("/:token/cancel", h.cancelForm)
 	m.POST("/:token/cancel", h.cancel)
-}
-
-// private marks pages that carry a manage token in their URL or personal
-// data in their body: never sent on as a Referer, never stored by a cache,
-// never indexed.
-func private(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Robots-Tag", "noindex")
-	c.Next()
 }
 
 func (h *Handler) now() time.Time { return h.Service.DB.Now().UTC() }

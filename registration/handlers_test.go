@@ -73,7 +73,7 @@ func TestEventPageShowsTheForm(t *testing.T) {
 					t.Errorf("the form lacks %s", want)
 				}
 			}
-			mustContain(t, rec, cat.T(lang, registration.IntroConsentKey), cat.T(lang, "registration.form.submit"))
+			apptest.Says(t, rec, cat.T(lang, registration.IntroConsentKey), cat.T(lang, "registration.form.submit"))
 			if strings.Contains(body, `name="invite_code"`) || strings.Contains(body, `checked`) {
 				t.Error("an open event asks for an invitation code, or something is ticked in advance")
 			}
@@ -95,7 +95,7 @@ func TestSignUp(t *testing.T) {
 
 	page := c.Get("/r/" + token)
 	mustStatus(t, page, http.StatusOK)
-	mustContain(t, page, "Du er påmeldt!", "Du har plass.", "Åse Øvrebø-Dæhlie", "Ase.Ovrebo@Vegvesen.Example.NO",
+	apptest.Says(t, page, "Du er påmeldt!", "Du har plass.", "Åse Øvrebø-Dæhlie", "Ase.Ovrebo@Vegvesen.Example.NO",
 		"Legg i kalender", "Meld meg av", "Endre opplysningene dine")
 	for h, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
 		if got := page.Header().Get(h); got != want {
@@ -153,7 +153,7 @@ func TestSignUpInEnglish(t *testing.T) {
 	form.Set("intro_consent", "on")
 	rec := c.PostForm("/events/"+openSlug+"/registrations", form)
 	page := c.Get("/r/" + tokenOf(t, rec))
-	mustContain(t, page, "You are registered!", "You have a place.")
+	apptest.Says(t, page, "You are registered!", "You have a place.")
 	r := byEmail(t, a, eventID(t, a, openSlug), "siobhan@example.no")
 	consents, _ := registration.FindConsents(context.Background(), a.DB.Read(), r.ID)
 	if r.Lang != "en" || len(consents) != 1 || consents[0].Wording != cat.T("en", registration.IntroConsentKey) || consents[0].Lang != "en" {
@@ -214,7 +214,7 @@ func TestValidation(t *testing.T) {
 			form.Set("intro_consent", "1")
 			rec, _ := signUp(t, a, openSlug, form)
 			mustStatus(t, rec, http.StatusUnprocessableEntity)
-			mustContain(t, rec, "Noe må rettes før du kan melde deg på", tc.msg)
+			apptest.Says(t, rec, "Noe må rettes før du kan melde deg på", tc.msg)
 			body := rec.Body.String()
 			anchor := "#reg-" + tc.field
 			if tc.field == "level" || tc.field == "sector" {
@@ -257,7 +257,7 @@ func TestValidation(t *testing.T) {
 		c.Get("/events/" + openSlug + "?lang=en")
 		rec := c.PostForm("/events/"+openSlug+"/registrations", url.Values{"topics": {"Samarbeid på tvers"}})
 		mustStatus(t, rec, http.StatusUnprocessableEntity)
-		mustContain(t, rec, "Please correct the following", "Enter your name.", "Enter your email address.",
+		apptest.Says(t, rec, "Please correct the following", "Enter your name.", "Enter your email address.",
 			"Choose your leadership level.", "Choose the sector you work in.", "Samarbeid på tvers")
 		body := rec.Body.String()
 		if strings.Index(body, `href="#reg-name"`) > strings.Index(body, `href="#reg-level-top"`) {
@@ -280,7 +280,7 @@ func TestDuplicate(t *testing.T) {
 		}
 		page := c.Follow(rec)
 		mustStatus(t, page, http.StatusOK)
-		mustContain(t, page, "allerede påmeldt", "Vi har sendt lenken", "Sjekk e-posten din")
+		apptest.Says(t, page, "allerede påmeldt", "Vi har sendt lenken", "Sjekk e-posten din")
 		mustNotContain(t, page, token, "/r/"+token, "Du har plass", "venteliste som nummer", "Kari Nordmann")
 	}
 	if got := len(regs(t, a, id)); got != 1 {
@@ -300,7 +300,7 @@ func TestDuplicate(t *testing.T) {
 	}
 	page := apptest.NewClient(t, a.Router).Get("/r/" + nt.Token)
 	mustStatus(t, page, http.StatusOK)
-	mustContain(t, page, "Kari Nordmann")
+	apptest.Says(t, page, "Kari Nordmann")
 
 	// once cancelled, the address may sign up again
 	c := apptest.NewClient(t, a.Router)
@@ -337,7 +337,7 @@ func TestRefusals(t *testing.T) {
 			for _, form := range []url.Values{validForm("Ola Nordmann", "ola@example.no"), {"name": {""}}} {
 				rec, _ := signUp(t, a, tc.slug, form)
 				mustStatus(t, rec, http.StatusConflict)
-				mustContain(t, rec, tc.title)
+				apptest.Says(t, rec, tc.title)
 			}
 			if got := len(regs(t, a, id)); got != before {
 				t.Errorf("%d registrations stored", got-before)
@@ -360,7 +360,7 @@ func TestRefusals(t *testing.T) {
 		} {
 			rec, _ := signUp(t, a, slug, with(validForm("Ola Nordmann", "ola@example.no"), "invite_code", tc.code))
 			mustStatus(t, rec, http.StatusUnprocessableEntity)
-			mustContain(t, rec, tc.msg)
+			apptest.Says(t, rec, tc.msg)
 			if !strings.Contains(rec.Body.String(), `id="reg-invite_code-error"`) {
 				t.Error("the message is not on the code field")
 			}
@@ -368,7 +368,7 @@ func TestRefusals(t *testing.T) {
 		// a wrong code with other errors: all are shown
 		rec, _ := signUp(t, a, slug, with(validForm("", "ola@example.no"), "invite_code", "nope"))
 		mustStatus(t, rec, http.StatusUnprocessableEntity)
-		mustContain(t, rec, "Invitasjonskoden stemmer ikke.", "Skriv inn navnet ditt.")
+		apptest.Says(t, rec, "Invitasjonskoden stemmer ikke.", "Skriv inn navnet ditt.")
 		if got := len(regs(t, a, id)); got != before {
 			t.Fatalf("%d registrations stored without a valid code", got-before)
 		}
@@ -407,35 +407,35 @@ func TestWaitingListAndPromotionOnCancel(t *testing.T) {
 		}
 		for i, name := range waiting {
 			page := apptest.NewClient(t, a.Router).Get("/r/" + tokens[name])
-			mustContain(t, page, fmt.Sprintf("Du står på ventelisten som nummer %d.", i+1))
+			apptest.Says(t, page, fmt.Sprintf("Du står på ventelisten som nummer %d.", i+1))
 		}
 	}
 	want([]string{"Anne", "Bjørn"}, []string{"Cecilie", "Dag", "Eva"})
 
 	// the redirect after signing up says "waiting"
 	rec, c := signUp(t, a, ev.Slug, validForm("Frida Ås", "frida@example.no"))
-	mustContain(t, c.Follow(rec), "du står på ventelisten", "Du står på ventelisten som nummer 4.")
+	apptest.Says(t, c.Follow(rec), "du står på ventelisten", "Du står på ventelisten som nummer 4.")
 	tokens["Frida"] = tokenOf(t, rec)
 
 	// leaving the waiting list closes the gap
 	c = apptest.NewClient(t, a.Router)
 	confirm := c.Get("/r/" + tokens["Dag"] + "/cancel")
 	mustStatus(t, confirm, http.StatusOK)
-	mustContain(t, confirm, "Vil du melde deg av?", "Ja, meld meg av", "Nei, behold påmeldingen")
+	apptest.Says(t, confirm, "Vil du melde deg av?", "Ja, meld meg av", "Nei, behold påmeldingen")
 	if got := len(regs(t, a, ev.ID)); got != 6 {
 		t.Fatal("the confirmation step cancelled already")
 	}
 	rec = c.PostForm("/r/"+tokens["Dag"]+"/cancel", url.Values{})
 	mustStatus(t, rec, http.StatusSeeOther)
 	page := c.Follow(rec)
-	mustContain(t, page, "Du er meldt av.", "Denne påmeldingen er meldt av.")
+	apptest.Says(t, page, "Du er meldt av.", "Denne påmeldingen er meldt av.")
 	want([]string{"Anne", "Bjørn"}, []string{"Cecilie", "Eva", "Frida"})
 
 	// a confirmed person leaves: the first in line gets the place
 	rec = c.PostForm("/r/"+tokens["Anne"]+"/cancel", url.Values{})
 	mustStatus(t, rec, http.StatusSeeOther)
 	want([]string{"Bjørn", "Cecilie"}, []string{"Eva", "Frida"})
-	mustContain(t, apptest.NewClient(t, a.Router).Get("/r/"+tokens["Cecilie"]), "Du har plass.")
+	apptest.Says(t, apptest.NewClient(t, a.Router).Get("/r/"+tokens["Cecilie"]), "Du har plass.")
 	nt := n.last()
 	if nt.Kind != registration.NoticePromoted || nt.Registration.Name != "Cecilie Ås" || nt.Token == "" ||
 		nt.Event.ConfirmedCount != 2 || nt.Event.WaitlistCount != 2 {
@@ -516,7 +516,7 @@ func TestManageUpdate(t *testing.T) {
 	form := with(validForm("Kari Nordmann-Ødegård", "someone.else@example.no"), "organisation", "Helsedirektoratet", "intro_consent", "1", "level", "top")
 	rec := c.PostForm("/r/"+token, form)
 	mustStatus(t, rec, http.StatusSeeOther)
-	mustContain(t, c.Follow(rec), "Endringene er lagret.", "Kari Nordmann-Ødegård", "Helsedirektoratet")
+	apptest.Says(t, c.Follow(rec), "Endringene er lagret.", "Kari Nordmann-Ødegård", "Helsedirektoratet")
 	r := byEmail(t, a, ev.ID, "kari@example.no")
 	if r.Name != "Kari Nordmann-Ødegård" || r.Organisation != "Helsedirektoratet" || r.Level != "top" || !r.IntroConsent || r.Email != "kari@example.no" {
 		t.Errorf("stored %+v", r)
@@ -533,7 +533,7 @@ func TestManageUpdate(t *testing.T) {
 
 	rec = c.PostForm("/r/"+token, with(form, "name", "", "phone", "abc"))
 	mustStatus(t, rec, http.StatusUnprocessableEntity)
-	mustContain(t, rec, "Skriv inn navnet ditt.", "Skriv inn et telefonnummer", "Helsedirektoratet")
+	apptest.Says(t, rec, "Skriv inn navnet ditt.", "Skriv inn et telefonnummer", "Helsedirektoratet")
 	if rec.Header().Get("Referrer-Policy") != "no-referrer" {
 		t.Error("422 manage page without no-referrer")
 	}
@@ -541,7 +541,7 @@ func TestManageUpdate(t *testing.T) {
 	// a cancelled registration cannot be changed
 	mustStatus(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
 	page = c.Get("/r/" + token)
-	mustContain(t, page, "Denne påmeldingen er meldt av.", "Meld deg på igjen")
+	apptest.Says(t, page, "Denne påmeldingen er meldt av.", "Meld deg på igjen")
 	if strings.Contains(page.Body.String(), "Lagre endringene") {
 		t.Error("a cancelled registration shows the edit form")
 	}
@@ -577,7 +577,7 @@ func TestManageTokens(t *testing.T) {
 	fixedClock(a, ev.EndsAt.Add(61*24*time.Hour))
 	for _, rec := range []*httptest.ResponseRecorder{c.Get("/r/" + token), c.Get("/r/" + token + "/cancel"), c.PostForm("/r/"+token+"/cancel", url.Values{})} {
 		mustStatus(t, rec, http.StatusGone)
-		mustContain(t, rec, "Lenken er utløpt", "Få en ny lenke", "Se arrangementet")
+		apptest.Says(t, rec, "Lenken er utløpt", "Få en ny lenke", "Se arrangementet")
 		mustNotContain(t, rec, "Kari")
 		if !strings.Contains(rec.Body.String(), `href="/r"`) || rec.Header().Get("Referrer-Policy") != "no-referrer" {
 			t.Error("the expired page does not lead to a new link, or leaks the token")
@@ -594,7 +594,7 @@ func TestCancelAfterStart(t *testing.T) {
 	token := mustSignUp(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
 	fixedClock(a, ev.StartsAt.Add(time.Minute))
 	c := apptest.NewClient(t, a.Router)
-	mustContain(t, c.Get("/r/"+token), "Arrangementet har startet, så du kan ikke melde deg av her.")
+	apptest.Says(t, c.Get("/r/"+token), "Arrangementet har startet, så du kan ikke melde deg av her.")
 	mustStatus(t, c.Get("/r/"+token+"/cancel"), http.StatusConflict)
 	mustStatus(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusConflict)
 	if n, _ := counts(t, a, ev.ID); n != 1 {
@@ -614,12 +614,12 @@ func TestLostLink(t *testing.T) {
 	c := apptest.NewClient(t, a.Router)
 	form := c.Get("/r")
 	mustStatus(t, form, http.StatusOK)
-	mustContain(t, form, "Få lenken til påmeldingen din")
+	apptest.Says(t, form, "Få lenken til påmeldingen din")
 	for _, email := range []string{" KARI@example.no", "nobody@example.no"} {
 		before := n.count()
 		rec := c.PostForm("/r", url.Values{"email": {email}})
 		mustStatus(t, rec, http.StatusSeeOther)
-		mustContain(t, c.Follow(rec), "Hvis adressen er påmeldt kommende arrangementer")
+		apptest.Says(t, c.Follow(rec), "Hvis adressen er påmeldt kommende arrangementer")
 		if email == "nobody@example.no" && n.count() != before {
 			t.Error("a link went to an address without registrations")
 		}
@@ -634,7 +634,7 @@ func TestLostLink(t *testing.T) {
 	}
 	rec := c.PostForm("/r", url.Values{"email": {"kari@"}})
 	mustStatus(t, rec, http.StatusUnprocessableEntity)
-	mustContain(t, rec, "Skriv inn e-postadressen slik")
+	apptest.Says(t, rec, "Skriv inn e-postadressen slik")
 }
 
 func TestCSRFAndHoneypot(t *testing.T) {
@@ -655,7 +655,7 @@ func TestCSRFAndHoneypot(t *testing.T) {
 
 	rec := c.PostForm("/events/"+openSlug+"/registrations", with(validForm("Ola", "ola@example.no"), "website", "https://spam.example.com"))
 	mustStatus(t, rec, http.StatusSeeOther)
-	mustContain(t, c.Follow(rec), "Takk!", "Sjekk e-posten din")
+	apptest.Says(t, c.Follow(rec), "Takk!", "Sjekk e-posten din")
 	if got := len(regs(t, a, id)); got != 0 {
 		t.Fatalf("the honeypot stored %d", got)
 	}
@@ -672,7 +672,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	rec := c.PostForm("/events/"+openSlug+"/registrations", validForm("Ola", "ola9@example.no"))
 	mustStatus(t, rec, http.StatusTooManyRequests)
-	mustContain(t, rec, "For mange forsøk", "Vent et minutt")
+	apptest.Says(t, rec, "For mange forsøk", "Vent et minutt")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
@@ -710,7 +710,7 @@ func TestDemoRegistrations(t *testing.T) {
 		t.Errorf("%s is not full with a waiting list: %+v", demoFull, api)
 	}
 	page := apptest.NewClient(t, a.Router).Get("/events/" + demoFull)
-	mustContain(t, page, "Sett meg på ventelisten")
+	apptest.Says(t, page, "Sett meg på ventelisten")
 	var n, consents, levels, sectors, nonExample, norwegian int
 	a.DB.Read().QueryRow(`SELECT COUNT(*), COUNT(DISTINCT level), COUNT(DISTINCT sector),
 		SUM(CASE WHEN email LIKE '%.example.no' THEN 0 ELSE 1 END),
@@ -754,7 +754,7 @@ func TestBusyDatabaseMeansTryAgain(t *testing.T) {
 	conn.Close()
 
 	mustStatus(t, rec, http.StatusServiceUnavailable)
-	mustContain(t, rec, "Mange melder seg på akkurat nå", "Ingenting er lagret", "send skjemaet på nytt")
+	apptest.Says(t, rec, "Mange melder seg på akkurat nå", "Ingenting er lagret", "send skjemaet på nytt")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}

@@ -151,16 +151,6 @@ func mustStatus(t testing.TB, rec *httptest.ResponseRecorder, want int) {
 	}
 }
 
-func mustContain(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
-	t.Helper()
-	text := apptest.Text(rec.Body.Bytes())
-	for _, s := range texts {
-		if !strings.Contains(text, s) {
-			t.Errorf("page does not say %q; it says: %.1500s", s, text)
-		}
-	}
-}
-
 func mustNotContain(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
 	t.Helper()
 	body := rec.Body.String()

@@ -312,7 +312,7 @@ func ntManage(t testing.TB, a *app.App, m *ntMail, name string) string {
 	}
 	rec := apptest.NewClient(t, a.Router).Get(text[1])
 	mustStatus(t, rec, http.StatusOK)
-	mustContain(t, rec, name)
+	apptest.Says(t, rec, name)
 	return text[1]
 }
 

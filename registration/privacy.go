@@ -775,7 +775,7 @@ func NewPrivacy(h *Handler, m *Mail) *Privacy { return &Privacy{h: h, Mail: m} }
 
 // Routes registers the person's pages under the manage link.
 func (p *Privacy) Routes(r gin.IRouter) {
-	m := r.Group("/r", private)
+	m := r.Group("/r", web.Private)
 	m.GET("/:token/export.json", p.export)
 	m.GET("/:token/delete", p.deleteForm)
 	m.POST("/:token/delete", p.delete)

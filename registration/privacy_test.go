@@ -414,13 +414,13 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	cl := apptest.NewClient(t, a.Router)
 	page := cl.Get("/r/" + w.token + "/delete")
 	mustStatus(t, page, http.StatusOK)
-	mustContain(t, page, w.past.Title, w.future.Title, "Ja, slett alt om meg", pvEmail)
+	apptest.Says(t, page, w.past.Title, w.future.Title, "Ja, slett alt om meg", pvEmail)
 	rec := cl.PostForm("/r/"+w.token+"/delete", url.Values{})
 	mustStatus(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != "/privacy" {
 		t.Fatalf("redirect to %q", loc)
 	}
-	mustContain(t, cl.Follow(rec), "Dataene dine er slettet")
+	apptest.Says(t, cl.Follow(rec), "Dataene dine er slettet")
 
 	t.Run("the name is nowhere, the address only in the confirmation", func(t *testing.T) {
 		found := pvScan(t, a, pvLast, pvNorm, pvPhone, "Zorro-direktoratet", "Zorro-etaten")

@@ -177,6 +177,17 @@ func RequestLog(logger *slog.Logger) gin.HandlerFunc {
 	}
 }
 
+// Private marks pages that carry a secret token in their URL or personal
+// data in their body: never sent on as a Referer, never stored by a cache,
+// never indexed.
+func Private(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Robots-Tag", "noindex")
+	c.Next()
+}
+
 // SecurityHeaders sets the headers every response carries.
 func SecurityHeaders(https bool) gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -181,3 +181,25 @@ func Want(t testing.TB, rec *httptest.ResponseRecorder, want int) {
 		t.Fatalf("status %d, want %d (Location %q); page: %s", rec.Code, want, rec.Header().Get("Location"), text)
 	}
 }
+
+// Says fails the test unless the visible text of the page holds every s.
+func Says(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
+	t.Helper()
+	text := Text(rec.Body.Bytes())
+	for _, s := range texts {
+		if !strings.Contains(text, s) {
+			t.Errorf("page does not say %q; it says: %.1500s", s, text)
+		}
+	}
+}
+
+// DoesNotSay fails the test if the visible text of the page holds any s.
+func DoesNotSay(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
+	t.Helper()
+	text := Text(rec.Body.Bytes())
+	for _, s := range texts {
+		if strings.Contains(text, s) {
+			t.Errorf("page says %q, it must not", s)
+		}
+	}
+}
