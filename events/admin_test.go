@@ -331,7 +331,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 
 	t.Run("a change of place with registrants asks first and makes a new venue", func(t *testing.T) {
 		before := admEvent(t, a, id)
-		f := admFormOf(before)
+		f := apptest.EditForm(before)
 		f.Set("venue_name", "Media City Bergen")
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f)
 		apptest.Want(t, rec, http.StatusOK)
@@ -344,7 +344,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 	})
 
 	t.Run("raising the capacity needs no confirmation and keeps the sequence", func(t *testing.T) {
-		f := admFormOf(admEvent(t, a, id))
+		f := apptest.EditForm(admEvent(t, a, id))
 		f.Set("capacity", "60")
 		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", id), f), http.StatusSeeOther)
 		if got := admEvent(t, a, id); got.Capacity != 60 || got.Sequence != 2 {
@@ -413,32 +413,6 @@ func TestAdminEventLifecycle(t *testing.T) {
 	})
 }
 
-// admFormOf is the edit form of a saved event, as a browser posts it.
-func admFormOf(ev events.Event) url.Values {
-	f := events.EventFormOf(ev)
-	v := url.Values{
-		"title": {f.Title}, "slug": {f.Slug}, "summary": {f.Summary}, "description": {f.Description},
-		"format": {f.Format}, "mode": {f.Mode}, "region": {f.Region}, "organiser_id": {f.OrganiserID},
-		"venue_name": {f.VenueName}, "venue_street": {f.VenueStreet}, "venue_postcode": {f.VenuePostcode}, "venue_city": {f.VenueCity},
-		"venue_lat": {f.VenueLat}, "venue_lon": {f.VenueLon}, "venue_access": {f.VenueAccess}, "online_url": {f.OnlineURL},
-		"start_date": {f.StartDate}, "start_time": {f.StartTime}, "end_date": {f.EndDate}, "end_time": {f.EndTime},
-		"capacity": {f.Capacity}, "price": {f.Price}, "opens_date": {f.OpensDate}, "opens_time": {f.OpensTime},
-		"closes_date": {f.ClosesDate}, "closes_time": {f.ClosesTime}, "levels": f.Levels, "roles": f.Roles,
-		"sector": {f.Sector}, "facilitation": {f.Facilitation}, "theme": {f.Theme}, "language": {f.Language},
-		"invite_code": {f.InviteCode}, "host": {f.Host},
-	}
-	if f.InvitationOnly {
-		v.Set("invitation_only", "1")
-	}
-	for i, r := range f.Agenda {
-		p := "agenda." + strconv.Itoa(i) + "."
-		v.Set(p+"time", r.Time)
-		v.Set(p+"title", r.Title)
-		v.Set(p+"introducer", r.Introducer)
-	}
-	return v
-}
-
 func TestAdminEditFormShowsTheSavedEvent(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
@@ -463,7 +437,7 @@ func TestAdminEditFormShowsTheSavedEvent(t *testing.T) {
 		t.Error("more than three empty agenda rows")
 	}
 	// saving the form unchanged changes nothing that matters to attendees
-	apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", ev.ID), admFormOf(ev)), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d", ev.ID), apptest.EditForm(ev)), http.StatusSeeOther)
 	got := admEvent(t, a, ev.ID)
 	if got.Sequence != ev.Sequence || !got.StartsAt.Equal(ev.StartsAt) || got.Venue.ID != ev.Venue.ID || len(got.Agenda) != len(ev.Agenda) {
 		t.Errorf("an unchanged save changed the event: %+v", got)
@@ -674,7 +648,7 @@ func TestAdminAccess(t *testing.T) {
 	own := admEventBySlug(t, a, "tid-for-ledelse-bergen-heltid-og-hjemmekontor") // DFØ, published, no registrations
 	other := admEventBySlug(t, a, "varkonferansen-nhh")                          // NHH
 	otherSeries := admEventBySlug(t, a, "administrasjonssjefer-stavanger-mote-1").Series.ID
-	valid := admFormOf(other)
+	valid := apptest.EditForm(other)
 	p := func(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 	clients := map[string]*apptest.Client{
@@ -858,7 +832,7 @@ func TestAdminOnChange(t *testing.T) {
 	admAddRegistrations(t, a, id, "waiting", 2)
 
 	t.Run("time", func(t *testing.T) {
-		f := admFormOf(admEvent(t, a, id))
+		f := apptest.EditForm(admEvent(t, a, id))
 		f.Set("start_time", "07:45")
 		f.Set("agenda.0.time", "07:45")
 		f.Set("confirmed", "1")
@@ -879,7 +853,7 @@ func TestAdminOnChange(t *testing.T) {
 	})
 
 	t.Run("capacity", func(t *testing.T) {
-		f := admFormOf(admEvent(t, a, id))
+		f := apptest.EditForm(admEvent(t, a, id))
 		f.Set("capacity", "41")
 		apptest.Want(t, cl.PostForm(path, f), http.StatusSeeOther)
 		ch := last(t)
@@ -893,7 +867,7 @@ func TestAdminOnChange(t *testing.T) {
 		audits := admCount(t, a, `SELECT COUNT(*) FROM audit_log`)
 		fail = true
 		defer func() { fail = false }()
-		f := admFormOf(before)
+		f := apptest.EditForm(before)
 		f.Set("title", "Ny tittel som ikke blir lagret")
 		f.Set("capacity", "80")
 		rec := cl.PostForm(path, f)
@@ -955,7 +929,7 @@ func TestAdminPagesSpeakBothLanguages(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			cl := apptest.DemoLogin(t, a.Router, admAdmin)
 			cl.Header.Set("Accept-Language", lang)
-			moved := admWith(admFormOf(admEvent(t, a, own.ID)), "start_time", "07:30")
+			moved := admWith(apptest.EditForm(admEvent(t, a, own.ID)), "start_time", "07:30")
 			if admEvent(t, a, own.ID).ConfirmedCount == 0 {
 				t.Fatal("the demo event has no registrations to confirm a change for")
 			}

@@ -388,25 +388,7 @@ func ntEditForm(t testing.TB, a *app.App, id int64) url.Values {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := events.EventFormOf(ev)
-	v := url.Values{
-		"title": {f.Title}, "slug": {f.Slug}, "summary": {f.Summary}, "description": {f.Description},
-		"format": {f.Format}, "mode": {f.Mode}, "region": {f.Region}, "organiser_id": {f.OrganiserID},
-		"venue_name": {f.VenueName}, "venue_street": {f.VenueStreet}, "venue_postcode": {f.VenuePostcode}, "venue_city": {f.VenueCity},
-		"venue_lat": {f.VenueLat}, "venue_lon": {f.VenueLon}, "venue_access": {f.VenueAccess}, "online_url": {f.OnlineURL},
-		"start_date": {f.StartDate}, "start_time": {f.StartTime}, "end_date": {f.EndDate}, "end_time": {f.EndTime},
-		"capacity": {f.Capacity}, "price": {f.Price}, "opens_date": {f.OpensDate}, "opens_time": {f.OpensTime},
-		"closes_date": {f.ClosesDate}, "closes_time": {f.ClosesTime}, "levels": f.Levels, "roles": f.Roles,
-		"sector": {f.Sector}, "facilitation": {f.Facilitation}, "theme": {f.Theme}, "language": {f.Language},
-		"invite_code": {f.InviteCode}, "host": {f.Host},
-	}
-	for i, r := range f.Agenda {
-		p := "agenda." + strconv.Itoa(i) + "."
-		v.Set(p+"time", r.Time)
-		v.Set(p+"title", r.Title)
-		v.Set(p+"introducer", r.Introducer)
-	}
-	return v
+	return apptest.EditForm(ev)
 }
 
 // ntMailer is a Mail like the app's, for QueueReminders.

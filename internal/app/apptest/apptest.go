@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/demo"
 )
@@ -202,4 +204,31 @@ func DoesNotSay(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
 			t.Errorf("page says %q, it must not", s)
 		}
 	}
+}
+
+// EditForm is the organiser's edit form of a saved event, filled in as a
+// browser posts it.
+func EditForm(ev events.Event) url.Values {
+	f := events.EventFormOf(ev)
+	v := url.Values{
+		"title": {f.Title}, "slug": {f.Slug}, "summary": {f.Summary}, "description": {f.Description},
+		"format": {f.Format}, "mode": {f.Mode}, "region": {f.Region}, "organiser_id": {f.OrganiserID},
+		"venue_name": {f.VenueName}, "venue_street": {f.VenueStreet}, "venue_postcode": {f.VenuePostcode}, "venue_city": {f.VenueCity},
+		"venue_lat": {f.VenueLat}, "venue_lon": {f.VenueLon}, "venue_access": {f.VenueAccess}, "online_url": {f.OnlineURL},
+		"start_date": {f.StartDate}, "start_time": {f.StartTime}, "end_date": {f.EndDate}, "end_time": {f.EndTime},
+		"capacity": {f.Capacity}, "price": {f.Price}, "opens_date": {f.OpensDate}, "opens_time": {f.OpensTime},
+		"closes_date": {f.ClosesDate}, "closes_time": {f.ClosesTime}, "levels": f.Levels, "roles": f.Roles,
+		"sector": {f.Sector}, "facilitation": {f.Facilitation}, "theme": {f.Theme}, "language": {f.Language},
+		"invite_code": {f.InviteCode}, "host": {f.Host},
+	}
+	if f.InvitationOnly {
+		v.Set("invitation_only", "1")
+	}
+	for i, r := range f.Agenda {
+		p := "agenda." + strconv.Itoa(i) + "."
+		v.Set(p+"time", r.Time)
+		v.Set(p+"title", r.Title)
+		v.Set(p+"introducer", r.Introducer)
+	}
+	return v
 }
