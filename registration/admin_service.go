@@ -63,6 +63,23 @@ func lockManaged(ctx context.Context, tx *sql.Tx, who *organisers.User, eventID 
 	return ev, nil
 }
 
+// lockAttendee reads, in tx, an event whose registrations who may still
+// change (managed by them, not cancelled, not over) and one of them.
+func lockAttendee(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, eventID, regID int64) (events.Event, Attendee, error) {
+	ev, err := lockManaged(ctx, tx, who, eventID)
+	if err != nil {
+		return ev, Attendee{}, err
+	}
+	if ev.Cancelled() {
+		return ev, Attendee{}, ErrEventNotOpen
+	}
+	if ev.Past(now) {
+		return ev, Attendee{}, ErrEventOver
+	}
+	a, err := findAttendee(ctx, tx, eventID, regID)
+	return ev, a, err
+}
+
 // MoveRegistration moves a registration of an event to the waiting list
 // or to a confirmed place (to is StatusWaiting or StatusConfirmed).
 //
@@ -77,17 +94,7 @@ func lockManaged(ctx context.Context, tx *sql.Tx, who *organisers.User, eventID 
 func (s *Service) MoveRegistration(ctx context.Context, who *organisers.User, eventID, regID int64, to string, overCapacity bool) (Registration, error) {
 	var r Registration
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockManaged(ctx, tx, who, eventID)
-		if err != nil {
-			return err
-		}
-		if ev.Cancelled() {
-			return ErrEventNotOpen
-		}
-		if ev.Past(now) {
-			return ErrEventOver
-		}
-		a, err := findAttendee(ctx, tx, eventID, regID)
+		ev, a, err := lockAttendee(ctx, tx, now, who, eventID, regID)
 		if err != nil {
 			return err
 		}
@@ -213,17 +220,7 @@ const MaxReason = 1000
 func (s *Service) RemoveRegistration(ctx context.Context, who *organisers.User, eventID, regID int64, reason string, m *Mail) (removed Registration, promoted []Registration, err error) {
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		promoted = nil
-		ev, err := lockManaged(ctx, tx, who, eventID)
-		if err != nil {
-			return err
-		}
-		if ev.Cancelled() {
-			return ErrEventNotOpen
-		}
-		if ev.Past(now) {
-			return ErrEventOver
-		}
-		a, err := findAttendee(ctx, tx, eventID, regID)
+		ev, a, err := lockAttendee(ctx, tx, now, who, eventID, regID)
 		if err != nil {
 			return err
 		}
