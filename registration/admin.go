@@ -245,7 +245,7 @@ func (h *AttendeesHandler) list(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	all, err := FindAttendees(c.Request.Context(), h.Service.DB.Read(), ev.ID)
+	all, err := h.attendeesFor(c, ev)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -262,6 +262,16 @@ func (h *AttendeesHandler) list(c *gin.Context) {
 		CSVURL:    eventPath(ev.ID) + "/attendees.csv" + queryString(q, status),
 	}
 	h.render(c, http.StatusOK, "admin_attendees", h.R.T(c, "attendees.title", "Title", ev.Title), p)
+}
+
+// attendeesFor is every registration of ev as the logged-in user may see
+// it: needs as text only for those who MayReadNeeds.
+func (h *AttendeesHandler) attendeesFor(c *gin.Context, ev events.Event) ([]Attendee, error) {
+	all, err := FindAttendees(c.Request.Context(), h.Service.DB.Read(), ev.ID)
+	if err == nil && !MayReadNeeds(organisers.CurrentUser(c), ev) {
+		HideNeeds(all)
+	}
+	return all, err
 }
 
 // ---- move between the waiting list and a place ----
@@ -372,7 +382,7 @@ func (h *AttendeesHandler) add(c *gin.Context) {
 		return
 	}
 	res, err := h.Service.AddByHand(c.Request.Context(), organisers.CurrentUser(c), ev.ID, Input{
-		Details: d, Lang: lang, ConsentWording: h.R.Catalogue().T(lang, IntroConsentKey),
+		Details: d, Lang: lang, Wordings: WordingsIn(h.R.Catalogue(), lang),
 	})
 	if errors.Is(err, ErrAlreadyRegistered) {
 		f.Fail(FieldEmail, "admin_already_registered", 0)

@@ -136,7 +136,7 @@ func (s *Service) SendOrganiserMessage(ctx context.Context, who *organisers.User
 				skipped++
 				continue
 			}
-			token, err := createToken(ctx, tx, now, s.expiry(ev), a.ID)
+			token, err := createToken(ctx, tx, now, s.expiry(ev), a.ID, ScopeMail)
 			if err != nil {
 				return err
 			}

@@ -173,10 +173,8 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 		if err := insertRegistration(ctx, tx, &r); err != nil {
 			return err
 		}
-		if r.IntroConsent {
-			if err := recordConsent(ctx, tx, now, r.ID, true, r.Lang, in.ConsentWording); err != nil {
-				return err
-			}
+		if err := recordConsents(ctx, tx, now, Registration{}, r, in.Wordings); err != nil {
+			return err
 		}
 		kind := NoticeConfirmed
 		if r.Confirmed() {
@@ -188,7 +186,7 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 				return err
 			}
 		}
-		token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+		token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopeMail)
 		if err != nil {
 			return err
 		}
@@ -239,7 +237,7 @@ func (s *Service) RemoveRegistration(ctx context.Context, who *organisers.User, 
 			ev.WaitlistCount--
 		}
 		if m != nil {
-			token, err := createToken(ctx, tx, now, s.expiry(ev), removed.ID)
+			token, err := createToken(ctx, tx, now, s.expiry(ev), removed.ID, ScopeMail)
 			if err != nil {
 				return err
 			}

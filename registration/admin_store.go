@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/organisers"
 )
 
 // Attendee is a registration as organisers see it: with whether and when
@@ -23,7 +26,34 @@ type Attendee struct {
 	CheckedInAt time.Time // zero unless checked in
 	// Anonymised is set when retention or erasure removed the personal data.
 	Anonymised bool
+	// DietaryHidden and AccessibilityHidden mark needs whose text was
+	// blanked for the viewer (HideNeeds): they may know there are needs,
+	// not what they are.
+	DietaryHidden, AccessibilityHidden bool
 }
+
+// MayReadNeeds reports whether u may read the dietary and accessibility
+// needs (health data) of an event's registrants: only the organisers of
+// the event's own organisation, who arrange the food and the venue.
+// Admins run the platform, not the event, and check-in staff at the door
+// need to know only that someone has needs (HideNeeds).
+func MayReadNeeds(u *organisers.User, ev events.Event) bool {
+	return u != nil && u.Role == organisers.RoleOrganiser && u.OrganiserID == ev.Organiser.ID
+}
+
+// HideNeeds blanks the text of every attendee's needs, keeping the fact
+// that there are some.
+func HideNeeds(all []Attendee) {
+	for i := range all {
+		a := &all[i]
+		a.DietaryHidden, a.AccessibilityHidden = a.Dietary != "", a.Accessibility != ""
+		a.Dietary, a.Accessibility = "", ""
+	}
+}
+
+// HasDietary and HasAccessibility report needs, shown or hidden.
+func (a Attendee) HasDietary() bool       { return a.Dietary != "" || a.DietaryHidden }
+func (a Attendee) HasAccessibility() bool { return a.Accessibility != "" || a.AccessibilityHidden }
 
 // Attended reports whether the person was checked in (and is not cancelled).
 func (a Attendee) Attended() bool { return !a.CheckedInAt.IsZero() && !a.Cancelled() }
@@ -202,10 +232,10 @@ func SummariseNeeds(all []Attendee) Needs {
 		if a.Cancelled() || a.Anonymised {
 			continue
 		}
-		if strings.TrimSpace(a.Dietary) != "" {
+		if a.HasDietary() {
 			n.Dietary = append(n.Dietary, a)
 		}
-		if strings.TrimSpace(a.Accessibility) != "" {
+		if a.HasAccessibility() {
 			n.Accessibility = append(n.Accessibility, a)
 		}
 		if strings.TrimSpace(a.Topics) != "" {

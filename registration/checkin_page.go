@@ -74,6 +74,9 @@ func (h *AttendeesHandler) renderCheckin(c *gin.Context, ev events.Event, q stri
 		h.fail(c, err)
 		return
 	}
+	// at the door, that someone has needs is enough (and all a screen
+	// seen by others in the queue should show)
+	HideNeeds(all)
 	counts := CountAttendees(all)
 	p := CheckinPage{
 		Event: ev, Base: eventPath(ev.ID) + "/checkin", Query: q, Total: counts.Confirmed, Done: counts.Attended,
@@ -156,7 +159,8 @@ func (h *AttendeesHandler) setCheckedIn(c *gin.Context, in bool) {
 // check-in entry, for the manage page and the confirmation email. A
 // cancelled registration, or a link that expired, has none.
 func (h *AttendeesHandler) qrPNG(c *gin.Context) {
-	r, _, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
+	l, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
+	r := l.Registration
 	if err != nil || r.Cancelled() {
 		h.R.Fail(c, web.ErrNotFound)
 		return

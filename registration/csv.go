@@ -68,10 +68,17 @@ func WriteAttendeesCSV(w io.Writer, all []Attendee, comma rune, T func(key strin
 		if a.IntroConsent {
 			consent = yes
 		}
+		dietary, access := a.Dietary, a.Accessibility
+		if a.DietaryHidden {
+			dietary = T("attendees.needs.hidden")
+		}
+		if a.AccessibilityHidden {
+			access = T("attendees.needs.hidden")
+		}
 		row := []string{
 			a.Name, a.Email, a.Organisation, a.Role,
 			T("registration.level." + a.Level), T("registration.sector." + a.Sector),
-			a.Region, a.Phone, a.Dietary, a.Accessibility, a.Topics,
+			a.Region, a.Phone, dietary, access, a.Topics,
 			T("attendees.status." + a.Status), position,
 			a.CreatedAt.In(web.Oslo).Format(csvTime), checked, consent,
 		}
@@ -126,7 +133,7 @@ func (h *AttendeesHandler) exportCSV(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	all, err := FindAttendees(c.Request.Context(), h.Service.DB.Read(), ev.ID)
+	all, err := h.attendeesFor(c, ev)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -132,10 +132,8 @@ func Demo(ctx context.Context, tx *sql.Tx, now time.Time, w *demo.World) error {
 			if err := insertRegistration(ctx, tx, &r); err != nil {
 				return err
 			}
-			if r.IntroConsent {
-				if err := recordConsent(ctx, tx, at, r.ID, true, r.Lang, cat.T(r.Lang, IntroConsentKey)); err != nil {
-					return err
-				}
+			if err := recordConsents(ctx, tx, at, Registration{}, r, WordingsIn(cat, r.Lang)); err != nil {
+				return err
 			}
 		}
 	}
@@ -169,6 +167,7 @@ func demoPerson(i int, region string, roles []int) Registration {
 		Region: region, Topics: demoTopics[i%len(demoTopics)], Dietary: demoDietary[i%len(demoDietary)],
 		IntroConsent: i%3 != 0,
 	}}
+	r.HealthConsent = r.HasNeeds()
 	if i%4 == 0 {
 		r.Phone = fmt.Sprintf("9%02d %02d %03d", (i*37)%100, (i*13)%100, (i*71)%1000)
 	}

@@ -283,11 +283,11 @@ func (f *feedHandler) build(ctx context.Context, token string) (web.CachedPage, 
 // reset is POST /r/{token}/feed/reset: a new address for the person's feed,
 // then back to the manage page.
 func (f *feedHandler) reset(c *gin.Context) {
-	r, _, ok := f.lookup(c)
+	l, ok := f.lookupProven(c)
 	if !ok {
 		return
 	}
-	if _, err := f.Service.ResetPersonalFeed(c.Request.Context(), r.EmailNorm); err != nil {
+	if _, err := f.Service.ResetPersonalFeed(c.Request.Context(), l.Registration.EmailNorm); err != nil {
 		f.fail(c, err)
 		return
 	}

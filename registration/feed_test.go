@@ -142,11 +142,11 @@ func TestPersonalFeed(t *testing.T) {
 	old := createEvent(t, a, feedAt(a, -40))
 	cancelledAndOver := createEvent(t, a, feedAt(a, -2))
 
-	token := mustSignUp(t, a, upcoming.Slug, "Kari Nordmann", kari)
+	token := mustSignUpMailed(t, a, upcoming.Slug, "Kari Nordmann", kari)
 	// the same person, typed with capitals: the same feed
-	onlineToken := mustSignUp(t, a, online.Slug, "Kari Nordmann", "Kari.Nordmann@Example.no")
+	onlineToken := mustSignUpMailed(t, a, online.Slug, "Kari Nordmann", "Kari.Nordmann@Example.no")
 	mustSignUp(t, a, cancelledByOrganiser.Slug, "Kari Nordmann", kari)
-	ownCancel := mustSignUp(t, a, cancelledByKari.Slug, "Kari Nordmann", kari)
+	ownCancel := mustSignUpMailed(t, a, cancelledByKari.Slug, "Kari Nordmann", kari)
 	mustSignUp(t, a, someoneElses.Slug, "Ola Nordmann", "ola@example.no")
 	for _, ev := range []events.Event{recent, old, cancelledAndOver} {
 		feedInsertRegistration(t, a, ev.ID, kari)
@@ -286,7 +286,8 @@ func TestPersonalFeed(t *testing.T) {
 		en.Header.Set("Accept-Language", "en")
 		en.Get("/events/" + upcoming.Slug)
 		r := en.PostForm("/events/"+upcoming.Slug+"/registrations", validForm("Emma Smith", "emma@example.no"))
-		enToken := tokenOf(t, r)
+		tokenOf(t, r)
+		enToken := mailedToken(t, a, "emma@example.no", upcoming.Slug)
 		enFeed := feedTokenOn(t, en, enToken)
 		cal := feedDecode(t, feedGet(t, a, http.MethodGet, "/feeds/"+enFeed+".ics").Body.Bytes())
 		if name, _ := cal.Props.Text("X-WR-CALNAME"); name != "Møteplass – my events" {

@@ -24,6 +24,7 @@ const (
 	FieldAccessibility = "accessibility"
 	FieldTopics        = "topics"
 	FieldIntroConsent  = "intro_consent"
+	FieldHealthConsent = "health_consent"
 	FieldInviteCode    = "invite_code"
 	// FieldHoneypot is hidden from people (visually, from screen readers and
 	// from the tab order); a value in it means a bot filled in the form.
@@ -32,7 +33,7 @@ const (
 
 // fieldOrder is the order of the fields on the page, for the error summary.
 var fieldOrder = []string{FieldInviteCode, FieldName, FieldEmail, FieldOrganisation, FieldRole, FieldLevel, FieldSector,
-	FieldRegion, FieldPhone, FieldDietary, FieldAccessibility, FieldTopics, FieldIntroConsent}
+	FieldRegion, FieldPhone, FieldDietary, FieldAccessibility, FieldHealthConsent, FieldTopics, FieldIntroConsent}
 
 // Length limits, in characters.
 const (
@@ -74,8 +75,10 @@ func ParseForm(v url.Values) *Form {
 		s := strings.ReplaceAll(v.Get(name), "\r\n", "\n")
 		f.Values[name] = strings.TrimSpace(s)
 	}
-	if f.Values[FieldIntroConsent] != "" {
-		f.Values[FieldIntroConsent] = "1"
+	for _, box := range []string{FieldIntroConsent, FieldHealthConsent} {
+		if f.Values[box] != "" {
+			f.Values[box] = "1"
+		}
 	}
 	return f
 }
@@ -89,6 +92,9 @@ func FormFor(r Registration) *Form {
 	}, Errors: map[string]*FieldError{}}
 	if r.IntroConsent {
 		f.Values[FieldIntroConsent] = "1"
+	}
+	if r.HealthConsent {
+		f.Values[FieldHealthConsent] = "1"
 	}
 	return f
 }
@@ -118,7 +124,7 @@ func (f *Form) Validate(withEmail bool) (Details, bool) {
 		Name: v[FieldName], Organisation: v[FieldOrganisation], Role: v[FieldRole],
 		Level: v[FieldLevel], Sector: v[FieldSector], Region: v[FieldRegion], Phone: v[FieldPhone],
 		Dietary: v[FieldDietary], Accessibility: v[FieldAccessibility], Topics: v[FieldTopics],
-		IntroConsent: v[FieldIntroConsent] != "",
+		IntroConsent: v[FieldIntroConsent] != "", HealthConsent: v[FieldHealthConsent] != "",
 	}
 	f.text(FieldName, MaxName, true, false)
 	if d.Name != "" && !hasLetter(d.Name) {
@@ -150,6 +156,12 @@ func (f *Form) Validate(withEmail bool) (Details, bool) {
 	}
 	f.text(FieldDietary, MaxDietary, false, true)
 	f.text(FieldAccessibility, MaxAccessibility, false, true)
+	// Needs are health data: stored only with their own consent, and a
+	// consent to nothing is not one.
+	if d.HasNeeds() && !d.HealthConsent {
+		f.Fail(FieldHealthConsent, "health_consent_required", 0)
+	}
+	d.HealthConsent = d.HealthConsent && d.HasNeeds()
 	f.text(FieldTopics, MaxTopics, false, true)
 	f.text(FieldInviteCode, MaxInviteCode, false, false)
 	return d, f.Valid()

@@ -47,6 +47,7 @@ func (h *Handler) Routes(r gin.IRouter) {
 	m.POST("/:token", h.update)
 	m.GET("/:token/cancel", h.cancelForm)
 	m.POST("/:token/cancel", h.cancel)
+	m.POST("/:token/email", h.emailLink)
 }
 
 func (h *Handler) now() time.Time { return h.Service.DB.Now().UTC() }
@@ -108,7 +109,7 @@ func (h *Handler) signUp(c *gin.Context) {
 	defer cancel()
 	res, err := h.Service.Register(ctx, eventID, Input{
 		Details: d, InviteCode: f.Values[FieldInviteCode], Lang: web.Lang(c),
-		ConsentWording: h.R.T(c, IntroConsentKey),
+		Wordings: WordingsIn(h.R.Catalogue(), web.Lang(c)),
 	})
 	switch {
 	case errors.Is(err, ErrInviteCode):
@@ -194,28 +195,39 @@ type ManagePage struct {
 	ICSPath      string
 	CanEdit      bool
 	CanCancel    bool
-	CanSignUp    bool      // cancelled, and the event takes registrations
-	Feed         FeedLinks // the person's own calendar feed (feed.go)
+	CanSignUp    bool // cancelled, and the event takes registrations
+	// Proven is true when the page was opened from a link in an email:
+	// only then does it offer what spans the person's registrations (the
+	// feed, the data download and erasure). Otherwise EmailURL sends them
+	// such a link.
+	Proven   bool
+	EmailURL string
+	Feed     FeedLinks // the person's own calendar feed (feed.go), when Proven
 }
 
 func (h *Handler) manage(c *gin.Context) {
-	r, ev, ok := h.lookup(c)
+	l, ok := h.lookup(c)
 	if !ok {
 		return
 	}
-	h.renderManage(c, http.StatusOK, r, ev, FormFor(r))
+	h.renderManage(c, http.StatusOK, l, FormFor(l.Registration))
 }
 
-func (h *Handler) renderManage(c *gin.Context, status int, r Registration, ev events.Event, f *Form) {
+func (h *Handler) renderManage(c *gin.Context, status int, l Link, f *Form) {
 	now := h.now()
 	token := c.Param("token")
+	r, ev := l.Registration, l.Event
 	mp := ManagePage{
 		Registration: r, Event: ev, Form: f,
 		Action: "/r/" + token, CancelURL: "/r/" + token + "/cancel", ICSPath: "/events/" + ev.Slug + ".ics",
 		CanEdit:   !r.Cancelled(),
 		CanCancel: !r.Cancelled() && !ev.Started(now),
 		CanSignUp: r.Cancelled() && ev.RegistrationStateAt(now) == events.RegistrationOpen,
-		Feed:      h.feedLinks(c, r),
+		Proven:    l.Scope.Proven(),
+		EmailURL:  "/r/" + token + "/email",
+	}
+	if mp.Proven {
+		mp.Feed = h.feedLinks(c, r)
 	}
 	p := h.R.NewPage(c, h.R.T(c, "manage.title"), mp)
 	p.Meta.NoIndex = true
@@ -224,17 +236,29 @@ func (h *Handler) renderManage(c *gin.Context, status int, r Registration, ev ev
 }
 
 // lookup opens the manage link of the request, answering 404 or 410 itself.
-func (h *Handler) lookup(c *gin.Context) (Registration, events.Event, bool) {
-	r, ev, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
+func (h *Handler) lookup(c *gin.Context) (Link, bool) {
+	l, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
 	if errors.Is(err, ErrTokenExpired) {
-		h.expired(c, ev)
-		return r, ev, false
+		h.expired(c, l.Event)
+		return l, false
 	}
 	if err != nil {
 		h.fail(c, err)
-		return r, ev, false
+		return l, false
 	}
-	return r, ev, true
+	return l, true
+}
+
+// lookupProven opens a manage link for what spans the person's
+// registrations: only a link from an email will do. The browser's link
+// after a sign-up gets a page that says where to find one (403).
+func (h *Handler) lookupProven(c *gin.Context) (Link, bool) {
+	l, ok := h.lookup(c)
+	if ok && !l.Scope.Proven() {
+		h.fail(c, &web.Error{Status: http.StatusForbidden, Key: "error.manage.needs_email"})
+		return l, false
+	}
+	return l, ok
 }
 
 // ExpiredPage explains an expired manage link and how to get a new one.
@@ -248,24 +272,52 @@ func (h *Handler) expired(c *gin.Context, ev events.Event) {
 	h.R.Render(c, http.StatusGone, "manage_expired", p)
 }
 
-// update is POST /r/{token}: new details or a new answer on introductions.
+// update is POST /r/{token}: new details or new answers to the consent
+// questions.
 func (h *Handler) update(c *gin.Context) {
-	r, ev, ok := h.lookup(c)
+	l, ok := h.lookup(c)
 	if !ok {
 		return
 	}
+	r := l.Registration
 	f := ParseForm(c.Request.PostForm)
 	f.Values[FieldEmail] = r.Email
 	d, valid := f.Validate(false)
 	if !valid {
-		h.renderManage(c, http.StatusUnprocessableEntity, r, ev, f)
+		h.renderManage(c, http.StatusUnprocessableEntity, l, f)
 		return
 	}
-	if _, err := h.Service.Update(c.Request.Context(), r.ID, d, web.Lang(c), h.R.T(c, IntroConsentKey)); err != nil {
+	if _, err := h.Service.Update(c.Request.Context(), r.ID, l.Scope, d, web.Lang(c), WordingsIn(h.R.Catalogue(), web.Lang(c))); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.updated")
+}
+
+// emailLink is POST /r/{token}/email: send a link for this registration to
+// its address (throttled), for what the browser's own link cannot open.
+// It tells nobody anything they did not know: the address is the one the
+// form was filled in with.
+func (h *Handler) emailLink(c *gin.Context) {
+	l, ok := h.lookup(c)
+	if !ok {
+		return
+	}
+	if !h.allow(c) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), h.Timeout)
+	defer cancel()
+	sent, err := h.Service.SendLink(ctx, l.Registration.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	flash := "flash.registration.link_emailed"
+	if !sent {
+		flash = "flash.registration.link_recently_emailed"
+	}
+	h.redirect(c, "/r/"+c.Param("token"), flash)
 }
 
 // CancelPage asks "are you sure?" before cancelling.
@@ -277,10 +329,11 @@ type CancelPage struct {
 }
 
 func (h *Handler) cancelForm(c *gin.Context) {
-	r, ev, ok := h.lookup(c)
+	l, ok := h.lookup(c)
 	if !ok {
 		return
 	}
+	r, ev := l.Registration, l.Event
 	token := c.Param("token")
 	if r.Cancelled() {
 		c.Redirect(http.StatusSeeOther, "/r/"+token)
@@ -298,11 +351,11 @@ func (h *Handler) cancelForm(c *gin.Context) {
 }
 
 func (h *Handler) cancel(c *gin.Context) {
-	r, _, ok := h.lookup(c)
+	l, ok := h.lookup(c)
 	if !ok {
 		return
 	}
-	if _, _, err := h.Service.Cancel(c.Request.Context(), r.ID); err != nil {
+	if _, _, err := h.Service.Cancel(c.Request.Context(), l.Registration.ID); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -111,10 +111,16 @@ func TestSignUp(t *testing.T) {
 		r.Email != "Ase.Ovrebo@Vegvesen.Example.NO" || r.Level != "middle" || r.Sector != "state" || r.Lang != "nb" || !r.IntroConsent {
 		t.Errorf("stored %+v", r)
 	}
-	consents, err := registration.FindConsents(context.Background(), a.DB.Read(), r.ID)
-	if err != nil || len(consents) != 1 || !consents[0].Granted || consents[0].WordingVersion != "intro-v1" ||
+	consents := consentsOf(t, a, r.ID, registration.IntroConsent)
+	if len(consents) != 1 || !consents[0].Granted || consents[0].WordingVersion != "intro-v1" ||
 		consents[0].Wording != cat.T("nb", registration.IntroConsentKey) || consents[0].RecordedAt.IsZero() {
-		t.Errorf("consents %+v (%v)", consents, err)
+		t.Errorf("consents %+v", consents)
+	}
+	// the needs (dietary "Vegetar") came with a consent of their own
+	health := consentsOf(t, a, r.ID, registration.HealthConsent)
+	if !r.HealthConsent || r.Dietary != "Vegetar" || len(health) != 1 || !health[0].Granted || health[0].WordingVersion != "health-v1" ||
+		health[0].Wording != cat.T("nb", registration.HealthConsent.Key()) {
+		t.Errorf("health consent %v, dietary %q, records %+v", r.HealthConsent, r.Dietary, health)
 	}
 
 	// only the hash of the token is stored, and only in manage_tokens
@@ -155,7 +161,7 @@ func TestSignUpInEnglish(t *testing.T) {
 	page := c.Get("/r/" + tokenOf(t, rec))
 	apptest.Says(t, page, "You are registered!", "You have a place.")
 	r := byEmail(t, a, eventID(t, a, openSlug), "siobhan@example.no")
-	consents, _ := registration.FindConsents(context.Background(), a.DB.Read(), r.ID)
+	consents := consentsOf(t, a, r.ID, registration.IntroConsent)
 	if r.Lang != "en" || len(consents) != 1 || consents[0].Wording != cat.T("en", registration.IntroConsentKey) || consents[0].Lang != "en" {
 		t.Errorf("lang %s, consents %+v", r.Lang, consents)
 	}
@@ -526,9 +532,13 @@ func TestManageUpdate(t *testing.T) {
 	mustStatus(t, rec, http.StatusSeeOther)
 	// saving without a change of answer adds none
 	mustStatus(t, c.PostForm("/r/"+token, with(form, "intro_consent", "", "dietary", "")), http.StatusSeeOther)
-	consents, _ := registration.FindConsents(context.Background(), a.DB.Read(), r.ID)
+	consents := consentsOf(t, a, r.ID, registration.IntroConsent)
 	if len(consents) != 2 || !consents[0].Granted || consents[1].Granted || consents[1].Wording != cat.T("nb", registration.IntroConsentKey) {
 		t.Errorf("consents %+v", consents)
+	}
+	// emptying the needs withdrew their consent: granted, then withdrawn
+	if health := consentsOf(t, a, r.ID, registration.HealthConsent); len(health) != 2 || !health[0].Granted || health[1].Granted {
+		t.Errorf("health consents %+v", health)
 	}
 
 	rec = c.PostForm("/r/"+token, with(form, "name", "", "phone", "abc"))
@@ -551,7 +561,7 @@ func TestManageUpdate(t *testing.T) {
 func TestManageTokens(t *testing.T) {
 	a := newApp(t)
 	ev := createEvent(t, a, nil)
-	token := mustSignUp(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
+	token := mustSignUpMailed(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
 	c := apptest.NewClient(t, a.Router)
 
 	b := make([]byte, 32)
@@ -591,7 +601,7 @@ func TestManageTokens(t *testing.T) {
 func TestCancelAfterStart(t *testing.T) {
 	a := newApp(t)
 	ev := createEvent(t, a, nil)
-	token := mustSignUp(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
+	token := mustSignUpMailed(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
 	fixedClock(a, ev.StartsAt.Add(time.Minute))
 	c := apptest.NewClient(t, a.Router)
 	apptest.Says(t, c.Get("/r/"+token), "Arrangementet har startet, så du kan ikke melde deg av her.")

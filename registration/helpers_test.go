@@ -98,7 +98,7 @@ func validForm(name, email string) url.Values {
 	return url.Values{
 		"name": {name}, "email": {email}, "organisation": {"Statens vegvesen"}, "role": {"Seksjonssjef"},
 		"level": {"middle"}, "sector": {"state"}, "region": {"Bergen"}, "phone": {"912 34 567"},
-		"dietary": {"Vegetar"}, "accessibility": {""}, "topics": {"Tillit i ledergruppen"},
+		"dietary": {"Vegetar"}, "accessibility": {""}, "health_consent": {"1"}, "topics": {"Tillit i ledergruppen"},
 	}
 }
 
@@ -142,6 +142,37 @@ func tokenOf(t testing.TB, rec *httptest.ResponseRecorder) string {
 		t.Fatalf("sign-up: status %d, Location %q, want 303 to /r/{token}; page: %.400s", rec.Code, loc, apptest.Text(rec.Body.Bytes()))
 	}
 	return strings.TrimPrefix(loc, "/r/")
+}
+
+// mailedToken is the manage token in the confirmation email (see
+// apptest.MailedToken): a link that proves the address.
+func mailedToken(t testing.TB, a *app.App, address, slug string) string {
+	t.Helper()
+	return apptest.MailedToken(t, a, address, slug)
+}
+
+// mustSignUpMailed signs up and returns the manage token from the
+// confirmation email.
+func mustSignUpMailed(t testing.TB, a *app.App, slug, name, email string) string {
+	t.Helper()
+	mustSignUp(t, a, slug, name, email)
+	return mailedToken(t, a, email, slug)
+}
+
+// consentsOf are the consents of one question, oldest first.
+func consentsOf(t testing.TB, a *app.App, regID int64, q registration.ConsentQuestion) []registration.Consent {
+	t.Helper()
+	all, err := registration.FindConsents(context.Background(), a.DB.Read(), regID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []registration.Consent
+	for _, c := range all {
+		if c.Kind == q.Kind {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func mustStatus(t testing.TB, rec *httptest.ResponseRecorder, want int) {

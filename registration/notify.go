@@ -190,7 +190,7 @@ func (s *Service) tellAll(ctx context.Context, tx *sql.Tx, now time.Time, m *Mai
 		return err
 	}
 	for _, r := range regs {
-		token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+		token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopeMail)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 					}
 					continue
 				}
-				token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+				token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopeMail)
 				if err != nil {
 					return err
 				}

@@ -200,7 +200,7 @@ func (s *Service) Export(ctx context.Context, emailNorm string) (Export, error) 
 		}
 		r.Consents = make([]ExportConsent, len(consents))
 		for j, c := range consents {
-			r.Consents[j] = ExportConsent{Kind: "introductions", Granted: c.Granted, WordingVersion: c.WordingVersion,
+			r.Consents[j] = ExportConsent{Kind: c.Kind, Granted: c.Granted, WordingVersion: c.WordingVersion,
 				Wording: c.Wording, Language: c.Lang, RecordedAt: c.RecordedAt.UTC()}
 		}
 	}
@@ -301,13 +301,17 @@ func exportIntroductions(ctx context.Context, q Querier, emailNorm string) ([]Ex
 // EraseOptions say on whose behalf an erasure is made.
 type EraseOptions struct {
 	// OrganiserID, when not 0, is the organisation of an organiser erasing
-	// on a person's request: the address must have registered for one of
-	// its events, else nothing happens and the answer is ErrNotFound (the
-	// same as for an unknown address).
+	// on a person's request: only the address's registrations for that
+	// organisation's events are erased, and mail about those events. The
+	// person's registrations with other organisations are theirs to
+	// handle. An address with no registration there is ErrNotFound (the
+	// same answer as an unknown address).
 	OrganiserID int64
-	// Audit records the erasure in the transaction; n is the number of
-	// registrations erased. The record must not hold the address.
-	Audit func(ctx context.Context, tx *sql.Tx, now time.Time, n int) error
+	// Audit records the erasure in the transaction, once for every
+	// organisation whose events had registrations erased (n of them), so
+	// each organisation's log shows what happened to its attendees. The
+	// record must not hold the address.
+	Audit func(ctx context.Context, tx *sql.Tx, now time.Time, organiserID int64, n int) error
 	// ReplyTo is the Reply-To of the confirmation (the controller's
 	// address); empty for none.
 	ReplyTo string
@@ -328,8 +332,10 @@ type Erasure struct {
 }
 
 // Erase removes the personal data of the address email from everything the
-// application stores, in one transaction, and then empties the write-ahead
-// log (db.EraseTraces) so no old copy stays readable in the files:
+// application stores (or, with opt.OrganiserID, from that organisation's
+// events and their mail), in one transaction, and then empties the
+// write-ahead log (db.EraseTraces) so no old copy stays readable in the
+// files:
 //
 //   - a live place or waiting-list entry for an event that has not started
 //     is cancelled first, and the place goes to the next in line (a person
@@ -341,8 +347,9 @@ type Erasure struct {
 //     sector, language, times and attendance are kept for statistics;
 //   - consent records stay (wording, version, time, answer: none of it
 //     personal once the registration is anonymised);
-//   - manage links, introduction links, the check-in code and the
-//     personal calendar feed are deleted; the person leaves
+//   - manage links, introduction links and the check-in code are deleted,
+//     and the personal calendar feed once no registration holds the
+//     address any more; the person leaves
 //     introduction rounds not yet sent (members and left-out rows); in sent
 //     rounds the group stays and its member row points to the anonymised
 //     registration;
@@ -363,24 +370,12 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 	// Searching every email body for the address is the slow part: it is
 	// done first, on the read pool, so the single writer is not held for
 	// it; the transaction then looks only at mail queued since.
-	known, err := FindRegistrations(ctx, s.DB.Read(), Filter{EmailNorm: norm})
+	known, err := s.erasable(ctx, s.DB.Read(), norm, opt.OrganiserID)
 	if err != nil {
 		return out, err
 	}
-	if len(known) == 0 {
-		return out, ErrNotFound
-	}
-	if opt.OrganiserID != 0 {
-		ok, err := registeredWith(ctx, s.DB.Read(), norm, opt.OrganiserID)
-		if err != nil {
-			return out, err
-		}
-		if !ok {
-			return out, ErrNotFound
-		}
-	}
 	seen := []string{norm}
-	for _, r := range known {
+	for _, r := range known.regs {
 		seen = appendDistinct(seen, strings.ToLower(r.Email))
 	}
 	pre, err := scanMail(ctx, s.DB.Read(), seen, 0)
@@ -389,27 +384,17 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		out = Erasure{}
-		regs, err := FindRegistrations(ctx, tx, Filter{EmailNorm: norm})
+		found, err := s.erasable(ctx, tx, norm, opt.OrganiserID)
 		if err != nil {
 			return err
 		}
-		if len(regs) == 0 {
-			return ErrNotFound
-		}
-		if opt.OrganiserID != 0 {
-			ok, err := registeredWith(ctx, tx, norm, opt.OrganiserID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrNotFound
-			}
-		}
+		regs := found.regs
 		// The newest registration gives the address as typed and the
 		// language of the confirmation.
 		newest := regs[0]
 		ids := make([]int64, len(regs))
 		var names, addresses []string
+		perOrganiser := map[int64]int{}
 		for i, r := range regs {
 			ids[i] = r.ID
 			if r.CreatedAt.After(newest.CreatedAt) || (r.CreatedAt.Equal(newest.CreatedAt) && r.ID > newest.ID) {
@@ -417,25 +402,34 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 			}
 			names = appendDistinct(names, r.Name)
 			addresses = appendDistinct(addresses, strings.ToLower(r.Email))
+			perOrganiser[found.organiser[r.EventID]]++
 		}
 		addresses = appendDistinct(addresses, norm)
 
 		if out.GivenUp, out.Promoted, err = s.giveUpPlaces(ctx, tx, now, regs); err != nil {
 			return err
 		}
-		if out.Emails, err = deleteMailAbout(ctx, tx, ids, norm, names, addresses, pre); err != nil {
+		scope := mailScope{eventPaths: found.eventPaths()}
+		if opt.OrganiserID == 0 {
+			scope = mailScope{all: true}
+		}
+		if out.Emails, err = deleteMailAbout(ctx, tx, ids, norm, names, addresses, pre, scope); err != nil {
 			return err
 		}
 		if err := forgetRegistrations(ctx, tx, now, ids); err != nil {
 			return err
 		}
-		if err := DeletePersonalFeed(ctx, tx, norm); err != nil {
+		// the feed lists the places the address still has; it goes with
+		// the last registration that holds the address
+		if err := deleteOrphanFeeds(ctx, tx, []string{norm}); err != nil {
 			return err
 		}
 		out.Registrations = len(ids)
 		if opt.Audit != nil {
-			if err := opt.Audit(ctx, tx, now, len(ids)); err != nil {
-				return err
+			for _, org := range sortedKeys(perOrganiser) {
+				if err := opt.Audit(ctx, tx, now, org, perOrganiser[org]); err != nil {
+					return err
+				}
 			}
 		}
 		if m != nil {
@@ -460,15 +454,64 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 	return out, nil
 }
 
-// registeredWith reports whether the address has a registration for an
-// event of the organiser.
-func registeredWith(ctx context.Context, q RowQuerier, norm string, organiserID int64) (bool, error) {
-	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM registrations r JOIN events e ON e.id = r.event_id
-		WHERE r.email_norm = ? AND e.organiser_id = ?`, norm, organiserID).Scan(&n); err != nil {
-		return false, fmt.Errorf("registration: erase: %w", err)
+// erasableRegistrations are the registrations an erasure takes, with the
+// organiser and the slug of each of their events.
+type erasableRegistrations struct {
+	regs      []Registration
+	organiser map[int64]int64  // event id -> organiser id
+	slug      map[int64]string // event id -> slug
+}
+
+// eventPaths are the event pages the registrations' emails link to.
+func (e erasableRegistrations) eventPaths() []string {
+	var out []string
+	for _, slug := range e.slug {
+		out = append(out, "/events/"+slug)
 	}
-	return n > 0, nil
+	slices.Sort(out)
+	return out
+}
+
+// erasable finds the registrations of the address norm that an erasure
+// takes: all of them, or those for events of organiserID when it is not 0.
+// None is ErrNotFound.
+func (s *Service) erasable(ctx context.Context, q Querier, norm string, organiserID int64) (erasableRegistrations, error) {
+	out := erasableRegistrations{organiser: map[int64]int64{}, slug: map[int64]string{}}
+	all, err := FindRegistrations(ctx, q, Filter{EmailNorm: norm})
+	if err != nil {
+		return out, err
+	}
+	for _, r := range all {
+		if _, ok := out.organiser[r.EventID]; !ok {
+			var org int64
+			var slug string
+			if err := q.QueryRowContext(ctx, `SELECT organiser_id, slug FROM events WHERE id = ?`, r.EventID).Scan(&org, &slug); err != nil {
+				return out, fmt.Errorf("registration: erase: event of %d: %w", r.ID, err)
+			}
+			out.organiser[r.EventID], out.slug[r.EventID] = org, slug
+		}
+		if organiserID == 0 || out.organiser[r.EventID] == organiserID {
+			out.regs = append(out.regs, r)
+		}
+	}
+	for id := range out.slug {
+		if !slices.ContainsFunc(out.regs, func(r Registration) bool { return r.EventID == id }) {
+			delete(out.slug, id)
+		}
+	}
+	if len(out.regs) == 0 {
+		return out, ErrNotFound
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[int64]int) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func appendDistinct(list []string, v string) []string {
@@ -557,17 +600,40 @@ func scanMail(ctx context.Context, q Querier, addresses []string, after int64) (
 	return sc, nil
 }
 
-// deleteMailAbout deletes the outbox rows that hold the person's data: all
-// mail to the address (mailer.DeleteQueuedForAddress for what is not sent
-// yet, and the sent copies, which hold the name and manage links), mail
-// to anyone that contains the address (introductions share it: pre found
-// those up to its row, and the rest is searched here), and mail to the
-// people they shared an introduction group with that names them.
-func deleteMailAbout(ctx context.Context, tx *sql.Tx, regIDs []int64, norm string, names, addresses []string, pre mailScan) (int64, error) {
-	total, err := mailer.DeleteQueuedForAddress(ctx, tx, norm)
-	if err != nil {
-		return 0, err
+// mailScope says which of a person's mail an erasure deletes: all of it,
+// or (an organisation erasing its own attendee) the mail about its events,
+// which links to their pages.
+type mailScope struct {
+	all        bool
+	eventPaths []string // "/events/{slug}" of the erased registrations
+}
+
+// about reports whether the outbox row id is mail the scope covers.
+func (sc mailScope) about(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
+	if sc.all {
+		return true, nil
 	}
+	for _, path := range sc.eventPaths {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE id = ? AND (instr(text_body, ?) > 0 OR instr(html_body, ?) > 0)`,
+			id, path, path).Scan(&n); err != nil {
+			return false, fmt.Errorf("registration: erase mail: %w", err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// deleteMailAbout deletes the outbox rows within scope that hold the
+// person's data: mail to the address (queued or sent: they hold the name
+// and manage links), mail to anyone that contains the address
+// (introductions share it: pre found those up to its row, and the rest is
+// searched here), and mail to the people they shared an introduction group
+// with that names them.
+func deleteMailAbout(ctx context.Context, tx *sql.Tx, regIDs []int64, norm string, names, addresses []string, pre mailScan, scope mailScope) (int64, error) {
+	var total int64
 	exec := func(query string, args ...any) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
@@ -577,8 +643,22 @@ func deleteMailAbout(ctx context.Context, tx *sql.Tx, regIDs []int64, norm strin
 		total += n
 		return nil
 	}
-	if err := exec(`DELETE FROM outbox WHERE to_address_norm = ?`, norm); err != nil {
-		return 0, err
+	if scope.all {
+		n, err := mailer.DeleteQueuedForAddress(ctx, tx, norm)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+		if err := exec(`DELETE FROM outbox WHERE to_address_norm = ?`, norm); err != nil {
+			return 0, err
+		}
+	} else {
+		for _, path := range scope.eventPaths {
+			if err := exec(`DELETE FROM outbox WHERE to_address_norm = ? AND (instr(text_body, ?) > 0 OR instr(html_body, ?) > 0)`,
+				norm, path, path); err != nil {
+				return 0, err
+			}
+		}
 	}
 	// what the search before the transaction found, what was queued since,
 	// and an address it did not know (typed differently in a sign-up made
@@ -603,6 +683,12 @@ func deleteMailAbout(ctx context.Context, tx *sql.Tx, regIDs []int64, norm strin
 		found = append(found, all.ids...)
 	}
 	for _, id := range found {
+		if ok, err := scope.about(ctx, tx, id); err != nil || !ok {
+			if err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err := exec(`DELETE FROM outbox WHERE id = ?`, id); err != nil {
 			return 0, err
 		}
@@ -790,11 +876,11 @@ func (p *Privacy) AdminRoutes(admin gin.IRouter, accounts *organisers.Handler) {
 
 // export is GET /r/{token}/export.json: a JSON file to save.
 func (p *Privacy) export(c *gin.Context) {
-	r, _, ok := p.h.lookup(c)
+	l, ok := p.h.lookupProven(c)
 	if !ok {
 		return
 	}
-	ex, err := p.h.Service.Export(c.Request.Context(), r.EmailNorm)
+	ex, err := p.h.Service.Export(c.Request.Context(), l.Registration.EmailNorm)
 	if err != nil {
 		p.h.fail(c, err)
 		return
@@ -822,10 +908,11 @@ type DeletePage struct {
 }
 
 func (p *Privacy) deleteForm(c *gin.Context) {
-	r, _, ok := p.h.lookup(c)
+	l, ok := p.h.lookupProven(c)
 	if !ok {
 		return
 	}
+	r := l.Registration
 	items, err := p.h.Service.ErasurePreview(c.Request.Context(), r.EmailNorm)
 	if err != nil {
 		p.h.fail(c, err)
@@ -842,14 +929,14 @@ func (p *Privacy) deleteForm(c *gin.Context) {
 // delete is POST /r/{token}/delete. The manage link stops working with it,
 // so the answer is the privacy page with a message.
 func (p *Privacy) delete(c *gin.Context) {
-	r, _, ok := p.h.lookup(c)
+	l, ok := p.h.lookupProven(c)
 	if !ok {
 		return
 	}
-	_, err := p.h.Service.Erase(c.Request.Context(), p.Mail, r.Email, EraseOptions{
+	_, err := p.h.Service.Erase(c.Request.Context(), p.Mail, l.Registration.Email, EraseOptions{
 		ReplyTo: p.ReplyTo,
-		Audit: func(ctx context.Context, tx *sql.Tx, now time.Time, n int) error {
-			return organisers.Audit(ctx, tx, now, nil, 0, "erasure", "registration", 0,
+		Audit: func(ctx context.Context, tx *sql.Tx, now time.Time, org int64, n int) error {
+			return organisers.Audit(ctx, tx, now, nil, org, "erasure", "registration", 0,
 				fmt.Sprintf("erasure of %d registrations, asked for by the person", n))
 		},
 	})
@@ -878,9 +965,10 @@ func (p *Privacy) renderErase(c *gin.Context, status int, data ErasePage) {
 	p.h.R.Render(c, status, "admin_erase", pg)
 }
 
-// erase is POST /admin/erase: an admin erases any address; an organiser
-// one that registered for an event of their organisation. The audit log
-// records how many registrations went, never the address.
+// erase is POST /admin/erase: an admin erases everything about an address;
+// an organiser only its registrations for their organisation's events.
+// Every organisation affected records it in its audit log (how many
+// registrations went, never the address).
 func (p *Privacy) erase(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	form := ErasePage{Email: strings.TrimSpace(c.PostForm("email"))}
@@ -897,9 +985,10 @@ func (p *Privacy) erase(c *gin.Context) {
 	}
 	opt := EraseOptions{
 		ReplyTo: p.ReplyTo,
-		Audit: func(ctx context.Context, tx *sql.Tx, now time.Time, n int) error {
-			return organisers.Audit(ctx, tx, now, u, u.OrganiserID, "erasure", "registration", 0,
-				fmt.Sprintf("erasure of %d registrations", n))
+		// each organisation whose attendee this was sees it in its own log
+		Audit: func(ctx context.Context, tx *sql.Tx, now time.Time, org int64, n int) error {
+			return organisers.Audit(ctx, tx, now, u, org, "erasure", "registration", 0,
+				fmt.Sprintf("erasure of %d registrations on the person's request", n))
 		},
 	}
 	if !u.IsAdmin() {

@@ -205,7 +205,8 @@ func pvSetUp(t *testing.T) *pvWorld {
 	consent := func(v url.Values) url.Values { v.Set("intro_consent", "1"); return v }
 	rec, _ := signUp(t, a, w.past.Slug, consent(with(validForm(pvName, pvEmail),
 		"organisation", "Zorro-direktoratet", "phone", pvPhone, "topics", "Tillit i Zorro-etaten")))
-	w.token = tokenOf(t, rec)
+	tokenOf(t, rec)
+	w.token = mailedToken(t, a, pvEmail, w.past.Slug)
 	rec, _ = signUp(t, a, w.past.Slug, consent(with(validForm(pvPeerName, pvPeerEmail),
 		"organisation", "Kystverket", "phone", pvPeerPhone, "dietary", pvPeerDiet, "level", "middle")))
 	tokenOf(t, rec)
@@ -215,7 +216,7 @@ func pvSetUp(t *testing.T) *pvWorld {
 	mustSignUp(t, a, w.past.Slug, pvOtherName, pvOtherEmail)
 
 	// the future event: the person has the only seat, someone waits
-	w.token2 = mustSignUp(t, a, w.future.Slug, pvName, pvEmail)
+	w.token2 = mustSignUpMailed(t, a, w.future.Slug, pvName, pvEmail)
 	rec, _ = signUp(t, a, w.future.Slug, validForm(pvWaitingName, "wenche.vente@example.no"))
 	tokenOf(t, rec)
 	pvSendAll(t, a)
@@ -289,11 +290,17 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 			r.Language != "nb" || r.CreatedAt.IsZero() || r.QueuedAt.IsZero() {
 			t.Errorf("registration at the past event: %+v", r)
 		}
-		if len(r.Consents) != 3 {
-			t.Fatalf("%d consent records, want 3 (yes, no, yes): %+v", len(r.Consents), r.Consents)
+		var intro []registration.ExportConsent
+		for _, c := range r.Consents {
+			if c.Kind == registration.IntroConsent.Kind {
+				intro = append(intro, c)
+			}
+		}
+		if len(intro) != 3 || len(r.Consents) != 4 || r.Consents[1].Kind != "health" || !r.Consents[1].Granted {
+			t.Fatalf("consent records %+v, want introductions yes, no, yes and the needs' own", r.Consents)
 		}
 		for i, want := range []bool{true, false, true} {
-			c := r.Consents[i]
+			c := intro[i]
 			if c.Granted != want || c.WordingVersion != registration.IntroConsentVersion || c.Wording == "" || c.RecordedAt.IsZero() {
 				t.Errorf("consent %d: %+v, want granted=%v with wording", i, c, want)
 			}

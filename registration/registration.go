@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 // The statuses of a registration.
@@ -31,13 +32,43 @@ var (
 	Sectors = []string{"state", "municipal", "private", "other"}
 )
 
+// ConsentQuestion is one question a person answers with a checkbox. The
+// wording is the catalogue entry "consent.<Version>" in the person's
+// language; a new wording gets a new version (and a new catalogue key), and
+// every answer is stored with the version and the text shown.
+type ConsentQuestion struct {
+	Kind    string // consents.kind
+	Version string
+}
+
+// Key is the catalogue key of the question's wording.
+func (q ConsentQuestion) Key() string { return "consent." + q.Version }
+
+var (
+	// IntroConsent: may we introduce you to other participants afterwards?
+	IntroConsent = ConsentQuestion{Kind: "introductions", Version: IntroConsentVersion}
+	// HealthConsent: may the organiser keep your dietary and accessibility
+	// needs (health data, GDPR art. 9) for this event? Without it they are
+	// not stored.
+	HealthConsent = ConsentQuestion{Kind: "health", Version: "health-v1"}
+)
+
 // IntroConsentVersion names the wording next to the introductions checkbox.
-// The text is the catalogue entry "consent.<version>" in the person's
-// language; a new wording gets a new version (and a new catalogue key).
 const IntroConsentVersion = "intro-v1"
 
-// IntroConsentKey is the catalogue key of the wording shown now.
+// IntroConsentKey is the catalogue key of the introductions wording shown now.
 const IntroConsentKey = "consent." + IntroConsentVersion
+
+// Wordings are the consent texts a person saw, in their language.
+type Wordings struct {
+	Intro  string // IntroConsent
+	Health string // HealthConsent
+}
+
+// WordingsIn are the wordings shown now in lang.
+func WordingsIn(cat *web.Catalogue, lang string) Wordings {
+	return Wordings{Intro: cat.T(lang, IntroConsent.Key()), Health: cat.T(lang, HealthConsent.Key())}
+}
 
 // Details are what a person tells about themselves.
 type Details struct {
@@ -53,7 +84,13 @@ type Details struct {
 	Accessibility string
 	Topics        string // what they would like on the agenda
 	IntroConsent  bool
+	// HealthConsent is the answer to HealthConsent; Dietary and
+	// Accessibility are empty without it.
+	HealthConsent bool
 }
+
+// HasNeeds reports whether dietary or accessibility needs are given.
+func (d Details) HasNeeds() bool { return d.Dietary != "" || d.Accessibility != "" }
 
 // Registration is one person's sign-up for one event.
 type Registration struct {

@@ -4,6 +4,9 @@ package registration
 // the application (internal/app, daily and at start-up) runs
 // Retention.Run:
 //
+//   - NeedsRetention (30 days) after an event has ended, the dietary and
+//     accessibility needs of its registrations are removed: they are
+//     health data, kept under a consent of their own that promises it.
 //   - Days after an event has ended, its registrations are anonymised as an
 //     erasure does (forgetRegistrations): names, addresses and everything
 //     typed go; status, level, sector, attendance and times stay, so the
@@ -26,6 +29,11 @@ import (
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
 )
+
+// NeedsRetention is how long after an event dietary and accessibility
+// needs are kept. The consent wording (consent.health-v1) promises it, so
+// it is not a setting: a new period needs a new wording.
+const NeedsRetention = 30 * 24 * time.Hour
 
 // Defaults of Retention.
 const (
@@ -54,6 +62,7 @@ func NewRetention(s *Service, days int) *Retention {
 
 // Retained is what one run removed.
 type Retained struct {
+	Needs         int   // registrations whose needs were removed
 	Events        int   // events whose registrations were anonymised
 	Registrations int   // registrations anonymised
 	Mail          int64 // outbox messages pruned
@@ -75,6 +84,10 @@ func (r *Retention) Apply(ctx context.Context) (Retained, error) {
 		return out, fmt.Errorf("registration: retention of %d days", r.Days)
 	}
 	s := r.Service
+	var err error
+	if out.Needs, err = r.removeNeeds(ctx); err != nil {
+		return out, err
+	}
 	cutoff := s.DB.Now().UTC().AddDate(0, 0, -r.Days)
 	due, err := eventsPastRetention(ctx, s.DB.Read(), cutoff)
 	if err != nil {
@@ -125,12 +138,55 @@ func (r *Retention) Apply(ctx context.Context) (Retained, error) {
 	if err != nil {
 		return out, err
 	}
-	if out.Registrations > 0 || out.Mail > 0 || out.Links > 0 {
+	if out.Needs > 0 || out.Registrations > 0 || out.Mail > 0 || out.Links > 0 {
 		if err := s.DB.EraseTraces(ctx); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
+}
+
+// removeNeeds removes the needs of the registrations of every event that
+// ended more than NeedsRetention ago, one transaction per event.
+func (r *Retention) removeNeeds(ctx context.Context) (int, error) {
+	s := r.Service
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT e.id, e.organiser_id FROM events e WHERE e.ends_at < ?
+		AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND (r.dietary <> '' OR r.accessibility <> ''))
+		ORDER BY e.ends_at, e.id`, s.DB.Now().UTC().Add(-NeedsRetention))
+	if err != nil {
+		return 0, fmt.Errorf("registration: retention of needs: %w", err)
+	}
+	var due []retentionEvent
+	for rows.Next() {
+		var e retentionEvent
+		if err := rows.Scan(&e.id, &e.organiserID); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("registration: retention of needs: %w", err)
+		}
+		due = append(due, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("registration: retention of needs: %w", err)
+	}
+	total := 0
+	for _, ev := range due {
+		err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+			res, err := tx.ExecContext(ctx, `UPDATE registrations SET dietary = '', accessibility = '', health_consent = 0,
+				needs_removed_at = ?, updated_at = ? WHERE event_id = ? AND (dietary <> '' OR accessibility <> '')`, now, now, ev.id)
+			if err != nil {
+				return fmt.Errorf("registration: retention of needs at %d: %w", ev.id, err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			return organisers.Audit(ctx, tx, now, nil, ev.organiserID, "retention", "event", ev.id,
+				fmt.Sprintf("removed the needs of %d registrations 30 days after the event", n))
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func durationOr(d, def time.Duration) time.Duration {

@@ -96,15 +96,18 @@ type Input struct {
 	Details
 	InviteCode string
 	Lang       string // nb or en: the page's language
-	// ConsentWording is the text shown next to the introductions checkbox
-	// (catalogue entry IntroConsentKey in Lang), stored with the consent.
-	ConsentWording string
+	// Wordings are the consent texts shown (the catalogue entries of
+	// IntroConsent and HealthConsent in Lang), stored with the answers.
+	Wordings Wordings
 }
 
 // Result is the outcome of a sign-up.
 type Result struct {
 	Registration Registration
-	// Token opens the manage page (/r/{Token}); empty for a duplicate.
+	// Token is the browser's link to the new registration (/r/{Token}), a
+	// ScopePage link: it opens this registration only, and nothing else
+	// about the address (the confirmation email carries a link that does).
+	// Empty for a duplicate.
 	Token string
 	// Duplicate is true when the address already had a live registration:
 	// nothing was created, and (throttled) a manage link was sent to it.
@@ -198,12 +201,16 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	if err := insertRegistration(ctx, tx, &r); err != nil {
 		return Result{}, err
 	}
-	if r.IntroConsent {
-		if err := recordConsent(ctx, tx, now, r.ID, true, r.Lang, in.ConsentWording); err != nil {
-			return Result{}, err
-		}
+	if err := recordConsents(ctx, tx, now, Registration{}, r, in.Wordings); err != nil {
+		return Result{}, err
 	}
-	token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+	// One link for the email, which proves the address when it is opened,
+	// and one for the browser, which proves nothing (see Scope).
+	mailToken, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopeMail)
+	if err != nil {
+		return Result{}, err
+	}
+	pageToken, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopePage)
 	if err != nil {
 		return Result{}, err
 	}
@@ -231,63 +238,97 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 		if r.Waiting() {
 			kind = NoticeWaiting
 		}
-		if err := s.Notify(ctx, tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: token}); err != nil {
+		if err := s.Notify(ctx, tx, now, Notice{Kind: kind, Event: full, Registration: r, Token: mailToken}); err != nil {
 			return Result{}, fmt.Errorf("registration: notify %s: %w", kind, err)
 		}
 	}
-	return Result{Registration: r, Token: token}, nil
+	return Result{Registration: r, Token: pageToken}, nil
+}
+
+// Link is what a manage link opens: one registration, its event, and what
+// the link proves about its holder.
+type Link struct {
+	Registration Registration
+	Event        events.Event
+	Scope        Scope
 }
 
 // Lookup opens a manage link: the registration (with its waiting-list
-// position) and its event. An expired link returns ErrTokenExpired with
-// the event (and the registration) filled in, so the page can point to
-// the event; an unknown one ErrTokenUnknown.
-func (s *Service) Lookup(ctx context.Context, token string) (Registration, events.Event, error) {
+// position), its event and the link's scope. An expired link returns
+// ErrTokenExpired with the event (and the registration) filled in, so the
+// page can point to the event; an unknown one ErrTokenUnknown.
+func (s *Service) Lookup(ctx context.Context, token string) (Link, error) {
 	now := s.DB.Now().UTC()
-	id, err := registrationForToken(ctx, s.DB.Read(), now, token)
+	id, scope, err := registrationForToken(ctx, s.DB.Read(), now, token)
 	if err != nil && !errors.Is(err, ErrTokenExpired) {
-		return Registration{}, events.Event{}, err
+		return Link{}, err
 	}
 	expired := err
 	r, err := findRegistration(ctx, s.DB.Read(), id)
 	if errors.Is(err, ErrNotFound) {
-		return Registration{}, events.Event{}, ErrTokenUnknown
+		return Link{}, ErrTokenUnknown
 	}
 	if err != nil {
-		return Registration{}, events.Event{}, err
+		return Link{}, err
 	}
 	store := events.Store{DB: s.DB}
 	ev, err := store.FindEvent(ctx, events.EventFilter{ID: r.EventID, Statuses: events.Statuses})
 	if err != nil {
-		return Registration{}, events.Event{}, fmt.Errorf("registration: event of %d: %w", r.ID, err)
+		return Link{}, fmt.Errorf("registration: event of %d: %w", r.ID, err)
 	}
-	return r, ev, expired
+	return Link{Registration: r, Event: ev, Scope: scope}, expired
 }
 
-// Update changes a person's details and their answer to the introductions
-// question (a consent row when the answer changes). The address stays.
-func (s *Service) Update(ctx context.Context, regID int64, d Details, lang, consentWording string) (Registration, error) {
+// Update changes a person's details and their answers to the consent
+// questions (a consent row for each answer that changes). The address
+// stays. Through a link from an email (scope mail), the browser links of
+// the registration stop working: what the person stores from now on is not
+// for whoever filled in the sign-up form.
+func (s *Service) Update(ctx context.Context, regID int64, scope Scope, d Details, lang string, w Wordings) (Registration, error) {
 	var r Registration
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		var err error
-		if r, err = findRegistration(ctx, tx, regID); err != nil {
+		was, err := findRegistration(ctx, tx, regID)
+		if err != nil {
 			return err
 		}
-		if r.Cancelled() {
+		if was.Cancelled() {
 			return ErrCancelled
 		}
-		changed := r.IntroConsent != d.IntroConsent
-		d.Email = r.Email
+		r = was
+		d.Email = was.Email
 		r.Details, r.Lang, r.UpdatedAt = d, web.SupportedLang(lang), now
 		if err := updateDetails(ctx, tx, now, r); err != nil {
 			return err
 		}
-		if changed {
-			return recordConsent(ctx, tx, now, r.ID, d.IntroConsent, r.Lang, consentWording)
+		if scope.Proven() {
+			if err := revokePageTokens(ctx, tx, r.ID); err != nil {
+				return err
+			}
 		}
-		return nil
+		return recordConsents(ctx, tx, now, was, r, w)
 	})
 	return r, err
+}
+
+// recordConsents stores each consent answer of r that differs from was's
+// (a new registration: was is the zero value, so a granted one is recorded).
+func recordConsents(ctx context.Context, tx Tx, now time.Time, was, r Registration, w Wordings) error {
+	for _, c := range []struct {
+		q        ConsentQuestion
+		was, now bool
+		wording  string
+	}{
+		{IntroConsent, was.IntroConsent, r.IntroConsent, w.Intro},
+		{HealthConsent, was.HealthConsent, r.HealthConsent, w.Health},
+	} {
+		if c.was == c.now {
+			continue
+		}
+		if err := recordConsent(ctx, tx, now, r.ID, c.q, c.now, r.Lang, c.wording); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Cancel cancels a registration. A confirmed place goes to the first on the
@@ -425,13 +466,27 @@ func (s *Service) ResendLinks(ctx context.Context, email string) (int, error) {
 	return sent, err
 }
 
+// SendLink emails a fresh manage link for one registration to its address,
+// unless one went within ResendInterval; sent says whether it did.
+func (s *Service) SendLink(ctx context.Context, regID int64) (sent bool, err error) {
+	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+		r, err := findRegistration(ctx, tx, regID)
+		if err != nil {
+			return err
+		}
+		sent, err = s.sendLink(ctx, tx, now, r.EventID, r)
+		return err
+	})
+	return sent, err
+}
+
 // sendLink tells a person their manage link again, unless one was made
 // for the registration within ResendInterval.
 func (s *Service) sendLink(ctx context.Context, tx *sql.Tx, now time.Time, eventID int64, r Registration) (sent bool, err error) {
 	if s.Notify == nil {
 		return false, nil
 	}
-	last, err := lastTokenAt(ctx, tx, r.ID)
+	last, err := lastMailTokenAt(ctx, tx, r.ID)
 	if err != nil {
 		return false, err
 	}
@@ -453,7 +508,7 @@ func (s *Service) notifyWithToken(ctx context.Context, tx *sql.Tx, now time.Time
 	if s.Notify == nil {
 		return nil
 	}
-	token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID)
+	token, err := createToken(ctx, tx, now, s.expiry(ev), r.ID, ScopeMail)
 	if err != nil {
 		return err
 	}

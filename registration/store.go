@@ -91,21 +91,21 @@ var hotReads = []string{qEventBySlug}
 
 // regColumns is the one SELECT list of a registration.
 const regColumns = `id, event_id, status, name, email, email_norm, organisation, role, level, sector,
-	region, phone, dietary, accessibility, topics, lang, intro_consent, created_at, updated_at, queued_at, cancelled_at`
+	region, phone, dietary, accessibility, topics, lang, intro_consent, health_consent, created_at, updated_at, queued_at, cancelled_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRegistration(s scanner) (Registration, error) {
 	var r Registration
-	var consent int
+	var consent, health int
 	var cancelled sql.NullTime
 	err := s.Scan(&r.ID, &r.EventID, &r.Status, &r.Name, &r.Email, &r.EmailNorm, &r.Organisation, &r.Role,
 		&r.Level, &r.Sector, &r.Region, &r.Phone, &r.Dietary, &r.Accessibility, &r.Topics, &r.Lang, &consent,
-		&r.CreatedAt, &r.UpdatedAt, &r.QueuedAt, &cancelled)
+		&health, &r.CreatedAt, &r.UpdatedAt, &r.QueuedAt, &cancelled)
 	if err != nil {
 		return r, err
 	}
-	r.IntroConsent = consent != 0
+	r.IntroConsent, r.HealthConsent = consent != 0, health != 0
 	r.CreatedAt, r.UpdatedAt, r.QueuedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.QueuedAt.UTC()
 	if cancelled.Valid {
 		r.CancelledAt = cancelled.Time.UTC()
@@ -272,12 +272,12 @@ const qBefore = `SELECT COUNT(*) FROM registrations
 // insertRegistration stores a new registration and sets its ID.
 const qInsert = `INSERT INTO registrations (event_id, status, name, email, email_norm,
 	organisation, role, level, sector, region, phone, dietary, accessibility, topics, lang, intro_consent,
-	created_at, updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	health_consent, created_at, updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insertRegistration(ctx context.Context, tx Tx, r *Registration) error {
 	res, err := tx.ExecContext(ctx, qInsert,
 		r.EventID, r.Status, r.Name, r.Email, r.EmailNorm, r.Organisation, r.Role, r.Level, r.Sector, r.Region,
-		r.Phone, r.Dietary, r.Accessibility, r.Topics, r.Lang, db.Bool(r.IntroConsent),
+		r.Phone, r.Dietary, r.Accessibility, r.Topics, r.Lang, db.Bool(r.IntroConsent), db.Bool(r.HealthConsent),
 		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.QueuedAt.UTC())
 	if err != nil {
 		return fmt.Errorf("registration: insert: %w", err)
@@ -291,9 +291,9 @@ func insertRegistration(ctx context.Context, tx Tx, r *Registration) error {
 func updateDetails(ctx context.Context, tx Tx, now time.Time, r Registration) error {
 	_, err := tx.ExecContext(ctx, `UPDATE registrations SET name = ?, organisation = ?, role = ?, level = ?,
 		sector = ?, region = ?, phone = ?, dietary = ?, accessibility = ?, topics = ?, lang = ?, intro_consent = ?,
-		updated_at = ? WHERE id = ?`,
+		health_consent = ?, updated_at = ? WHERE id = ?`,
 		r.Name, r.Organisation, r.Role, r.Level, r.Sector, r.Region, r.Phone, r.Dietary, r.Accessibility,
-		r.Topics, r.Lang, db.Bool(r.IntroConsent), now, r.ID)
+		r.Topics, r.Lang, db.Bool(r.IntroConsent), db.Bool(r.HealthConsent), now, r.ID)
 	if err != nil {
 		return fmt.Errorf("registration: update %d: %w", r.ID, err)
 	}
@@ -323,18 +323,19 @@ func setStatus(ctx context.Context, tx Tx, now time.Time, id int64, from, to str
 
 // recordConsent stores one answer to a consent question with the wording shown.
 const qConsent = `INSERT INTO consents (registration_id, kind, granted, wording_version, wording, lang, recorded_at)
-	VALUES (?, 'introductions', ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
 
-func recordConsent(ctx context.Context, tx Tx, now time.Time, regID int64, granted bool, lang, wording string) error {
-	_, err := tx.ExecContext(ctx, qConsent, regID, db.Bool(granted), IntroConsentVersion, wording, lang, now)
+func recordConsent(ctx context.Context, tx Tx, now time.Time, regID int64, q ConsentQuestion, granted bool, lang, wording string) error {
+	_, err := tx.ExecContext(ctx, qConsent, regID, q.Kind, db.Bool(granted), q.Version, wording, lang, now)
 	if err != nil {
 		return fmt.Errorf("registration: consent for %d: %w", regID, err)
 	}
 	return nil
 }
 
-// Consent is one recorded answer to the introductions question.
+// Consent is one recorded answer to a consent question.
 type Consent struct {
+	Kind           string // introductions, health
 	Granted        bool
 	WordingVersion string
 	Wording        string
@@ -344,7 +345,7 @@ type Consent struct {
 
 // FindConsents returns a registration's consent history, oldest first.
 func FindConsents(ctx context.Context, q Querier, regID int64) ([]Consent, error) {
-	rows, err := q.QueryContext(ctx, `SELECT granted, wording_version, wording, lang, recorded_at FROM consents
+	rows, err := q.QueryContext(ctx, `SELECT kind, granted, wording_version, wording, lang, recorded_at FROM consents
 		WHERE registration_id = ? ORDER BY recorded_at, id`, regID)
 	if err != nil {
 		return nil, fmt.Errorf("registration: consents: %w", err)
@@ -354,7 +355,7 @@ func FindConsents(ctx context.Context, q Querier, regID int64) ([]Consent, error
 	for rows.Next() {
 		var c Consent
 		var granted int
-		if err := rows.Scan(&granted, &c.WordingVersion, &c.Wording, &c.Lang, &c.RecordedAt); err != nil {
+		if err := rows.Scan(&c.Kind, &granted, &c.WordingVersion, &c.Wording, &c.Lang, &c.RecordedAt); err != nil {
 			return nil, fmt.Errorf("registration: consents: %w", err)
 		}
 		c.Granted = granted != 0

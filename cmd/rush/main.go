@@ -279,7 +279,7 @@ func rushRaw(ctx context.Context, d *db.DB, ev events.Event, o options) (loadgen
 		r, err := svc.Register(ctx, ev.ID, registration.Input{Lang: "nb", Details: registration.Details{
 			Name: name, Email: email, Organisation: "Statens vegvesen", Role: "Seksjonssjef", Level: "middle",
 			Sector: "state", Region: "Bergen", IntroConsent: i%2 == 0,
-		}, ConsentWording: "rush"})
+		}, Wordings: registration.Wordings{Intro: "rush"}})
 		switch {
 		case err != nil:
 			t.add("error: "+err.Error(), errors.Is(err, db.ErrBusy))

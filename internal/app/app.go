@@ -172,7 +172,7 @@ func (a *App) routes() (*gin.Engine, error) {
 		},
 	}
 	if a.Config.SMTPHost == "" {
-		(&Mailbox{DB: a.DB, Cfg: a.Config.Mail(), R: rnd}).Routes(r)
+		(&Mailbox{DB: a.DB, Cfg: a.Config.Mail(), R: rnd}).Routes(r, accounts.Authenticate, accounts.Require(organisers.RoleAdmin))
 	}
 
 	admin := r.Group("/admin", accounts.Authenticate)

@@ -46,7 +46,8 @@ func privHeaders(t *testing.T, what string, h http.Header, https bool) {
 	// The development mailbox shows an email's HTML part in an iframe of
 	// its own page: that one response is sandboxed and may be framed by
 	// the same origin only (it exists only when no mail server is set).
-	sandboxed := strings.HasPrefix(what, "GET /dev/mailbox/:id/html ")
+	// (A visitor who is not logged in as an admin is sent to the login.)
+	sandboxed := strings.HasPrefix(what, "GET /dev/mailbox/:id/html ") && h.Get("Location") == ""
 	switch {
 	case sandboxed:
 		if _, ok := directives["sandbox"]; !ok || directives["default-src"] != "'none'" || h.Get("X-Frame-Options") != "SAMEORIGIN" {

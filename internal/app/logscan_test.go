@@ -99,6 +99,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 	upd := form(0)
 	upd.Set("dietary", "Glutenfri")
+	upd.Set("health_consent", "1")
 	apptest.Want(t, m.PostForm("/r/"+tokens[0], upd), http.StatusSeeOther)
 	upd.Set("level", "ugyldig")
 	apptest.Want(t, m.PostForm("/r/"+tokens[0], upd), http.StatusUnprocessableEntity)

@@ -67,12 +67,13 @@ func privForm(name, email string) url.Values {
 	return url.Values{
 		"name": {name}, "email": {email}, "organisation": {"Statens vegvesen"}, "role": {"Seksjonssjef"},
 		"level": {"middle"}, "sector": {"state"}, "region": {"Bergen"}, "phone": {"912 34 567"},
-		"dietary": {"Vegetar"}, "topics": {"Tillit i ledergruppen"}, "intro_consent": {"1"},
+		"dietary": {"Vegetar"}, "health_consent": {"1"}, "topics": {"Tillit i ledergruppen"}, "intro_consent": {"1"},
 	}
 }
 
 // privSignUp signs up through the router from a fresh browser and returns
-// the manage token.
+// the manage token of the confirmation email (the one that proves the
+// address, and so opens the data rights).
 func privSignUp(t testing.TB, a *app.App, slug string, form url.Values) string {
 	t.Helper()
 	c := apptest.NewClient(t, a.Router)
@@ -82,7 +83,7 @@ func privSignUp(t testing.TB, a *app.App, slug string, form url.Values) string {
 	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/r/") {
 		t.Fatalf("sign-up for %s: %d %q: %.300s", slug, rec.Code, loc, apptest.Text(rec.Body.Bytes()))
 	}
-	return strings.TrimPrefix(loc, "/r/")
+	return apptest.MailedToken(t, a, form.Get("email"), slug)
 }
 
 // privUser creates an account (cheap hashing) and returns a logged-in browser.
@@ -195,24 +196,27 @@ func TestOrganiserErasesOnRequest(t *testing.T) {
 			t.Error("an unknown address and another organiser's person get different answers")
 		}
 	})
-	t.Run("the organiser of one of their events erases everything", func(t *testing.T) {
+	t.Run("the organiser erases only what is at their own events", func(t *testing.T) {
 		rec := organiser.PostForm("/admin/erase", url.Values{"email": {" Per.Sletteonske@Example.no "}, "confirm": {"1"}})
 		apptest.Want(t, rec, http.StatusSeeOther)
 		if !apptest.Contains(organiser.Follow(rec).Body, "Dataene er slettet") {
 			t.Error("no confirmation")
 		}
-		if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE name LIKE 'Per %' OR email_norm = ?`, addr); n != 0 {
-			t.Errorf("%d registrations still hold the person", n)
+		if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE event_id = ? AND anonymised_at IS NOT NULL AND name = 'Slettet'`, own.ID); n != 1 {
+			t.Errorf("%d anonymised registrations at the organiser's event, want 1", n)
 		}
-		if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE event_id IN (?, ?) AND anonymised_at IS NOT NULL`, own.ID, elsewhere.ID); n != 2 {
-			t.Errorf("%d anonymised registrations, want 2 (both events)", n)
+		// the registration with another organisation is theirs, untouched
+		var name, status string
+		if err := a.DB.Read().QueryRow(`SELECT name, status FROM registrations WHERE event_id = ? AND email_norm = ?`, elsewhere.ID, addr).
+			Scan(&name, &status); err != nil || name != "Per Sletteønske" || status != "confirmed" {
+			t.Errorf("the registration with another organiser: %q %q (%v)", name, status, err)
 		}
 		var org sql.NullInt64
 		var detail string
 		if err := a.DB.Read().QueryRow(`SELECT organiser_id, detail FROM audit_log WHERE action = 'erasure'`).Scan(&org, &detail); err != nil {
 			t.Fatal(err)
 		}
-		if org.Int64 != dfo || detail != "erasure of 2 registrations" {
+		if org.Int64 != dfo || detail != "erasure of 1 registrations on the person's request" {
 			t.Errorf("audit: organiser %v, %q", org, detail)
 		}
 		if n := privCount(t, a, `SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%sletteonske%' OR detail LIKE '%Sletteønske%'`); n != 0 {
@@ -221,9 +225,26 @@ func TestOrganiserErasesOnRequest(t *testing.T) {
 		if n := privCount(t, a, `SELECT COUNT(*) FROM outbox WHERE to_address_norm = ? AND kind = 'data_erased'`, addr); n != 1 {
 			t.Errorf("%d confirmations queued, want 1", n)
 		}
+		// the other organisation's mail to the person stays
+		if n := privCount(t, a, `SELECT COUNT(*) FROM outbox WHERE to_address_norm = ? AND instr(text_body, ?) > 0`, addr, "/events/"+elsewhere.Slug); n == 0 {
+			t.Error("the mail about the other organisation's event went too")
+		}
+		if n := privCount(t, a, `SELECT COUNT(*) FROM outbox WHERE to_address_norm = ? AND instr(text_body, ?) > 0`, addr, "/events/"+own.Slug); n != 0 {
+			t.Errorf("%d emails about the organiser's own event are left", n)
+		}
 		audit := organiser.Get("/admin/audit")
 		if !apptest.Contains(audit.Body, "Sletting av personopplysninger") {
 			t.Error("the audit page does not show the erasure")
+		}
+	})
+	t.Run("an admin's erasure is in every affected organisation's log", func(t *testing.T) {
+		admin := apptest.Login(t, a.Router, "admin@moteplass.example.no", demo.Password)
+		apptest.Want(t, admin.PostForm("/admin/erase", url.Values{"email": {addr}, "confirm": {"1"}}), http.StatusSeeOther)
+		if n := privCount(t, a, `SELECT COUNT(*) FROM registrations WHERE name LIKE 'Per %' OR email_norm = ?`, addr); n != 0 {
+			t.Errorf("%d registrations still hold the person", n)
+		}
+		if n := privCount(t, a, `SELECT COUNT(*) FROM audit_log WHERE action = 'erasure' AND organiser_id = ?`, other); n != 1 {
+			t.Errorf("the other organisation's log has %d erasures, want 1", n)
 		}
 	})
 	t.Run("an admin erases anyone", func(t *testing.T) {

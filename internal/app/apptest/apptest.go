@@ -206,6 +206,33 @@ func DoesNotSay(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
 	}
 }
 
+var manageLinkRE = regexp.MustCompile(`/r/([A-Za-z0-9_-]{43})`)
+
+// MailedToken is the manage token in the newest email to address about the
+// event slug. That link proves the address; the browser's link after a
+// sign-up (its redirect) does not, so tests of what spans a person's
+// registrations (download, erasure, the personal feed) take this one.
+func MailedToken(t testing.TB, a *app.App, address, slug string) string {
+	t.Helper()
+	rows, err := a.DB.Read().Query(`SELECT text_body FROM outbox WHERE to_address_norm = ? ORDER BY id DESC`,
+		strings.ToLower(strings.TrimSpace(address)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			t.Fatal(err)
+		}
+		if m := manageLinkRE.FindStringSubmatch(text); m != nil && strings.Contains(text, "/events/"+slug) {
+			return m[1]
+		}
+	}
+	t.Fatalf("apptest: no email to %s with a manage link for %s", address, slug)
+	return ""
+}
+
 // EditForm is the organiser's edit form of a saved event, filled in as a
 // browser posts it.
 func EditForm(ev events.Event) url.Values {
