@@ -257,3 +257,32 @@ func TestNeedsGoThirtyDaysAfterTheEvent(t *testing.T) {
 		t.Errorf("after 30 days: %+v", r)
 	}
 }
+
+// TestAnOrganiserCannotEraseAnotherOrganisationsAttendees is the attack of
+// the trust issue: an organiser of organisation B adds the victim by hand
+// to one of B's events and then asks for the victim's erasure. Only what
+// is at B's events goes; the victim's registration with organisation A
+// stays as it was, and the erasure is in B's audit log alone.
+func TestAnOrganiserCannotEraseAnotherOrganisationsAttendees(t *testing.T) {
+	w := attSetup(t, nil)
+	victim, _ := signUpAs(t, w.a, w.ev, "Vera Victim", capVictim, "phone", capVictimPhone)
+	b := w.login(t, "other")
+	apptest.Want(t, b.PostForm(attPath(w.other, "/attendees"), with(validForm("Vera Victim", capVictim), "lang", "nb")), http.StatusSeeOther)
+	apptest.Want(t, b.PostForm("/admin/erase", url.Values{"email": {capVictim}, "confirm": {"1"}}), http.StatusSeeOther)
+
+	if r := byEmail(t, w.a, w.ev.ID, capVictim); r.ID != victim.ID || r.Name != "Vera Victim" || !r.Confirmed() || r.Phone != capVictimPhone {
+		t.Errorf("the registration with organisation A after B's erasure: %+v", r)
+	}
+	var anonymised int
+	w.a.DB.Read().QueryRow(`SELECT COUNT(*) FROM registrations WHERE event_id = ? AND name = ?`, w.other.ID, registration.ErasedName).Scan(&anonymised)
+	if anonymised != 1 {
+		t.Errorf("%d anonymised registrations at B's event, want 1", anonymised)
+	}
+	for org, want := range map[int64]int{w.ev.Organiser.ID: 0, w.other.Organiser.ID: 1} {
+		var n int
+		w.a.DB.Read().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'erasure' AND organiser_id = ?`, org).Scan(&n)
+		if n != want {
+			t.Errorf("organisation %d's audit log has %d erasures, want %d", org, n, want)
+		}
+	}
+}
