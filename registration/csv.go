@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,10 +40,8 @@ const csvTime = "2006-01-02 15:04"
 
 // WriteAttendeesCSV writes the BOM, a heading row and one row per attendee.
 // T translates catalogue keys (headings, level, sector, status, yes/no).
-// Free text is written as stored, except that a cell a spreadsheet would
-// run as a formula (starting with =, @, a tab or a carriage return, or with
-// + or - followed by something other than a digit or a space) gets a
-// leading apostrophe.
+// Free text is written as stored, except that a cell a spreadsheet could
+// run as a formula gets a leading apostrophe (see defuseFormula).
 func WriteAttendeesCSV(w io.Writer, all []Attendee, comma rune, T func(key string) string) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
@@ -83,7 +83,9 @@ func WriteAttendeesCSV(w io.Writer, all []Attendee, comma rune, T func(key strin
 			a.CreatedAt.In(web.Oslo).Format(csvTime), checked, consent,
 		}
 		for i := range row {
-			row[i] = defuseFormula(row[i])
+			if i != phoneColumn || !phoneShaped(row[i]) {
+				row[i] = defuseFormula(row[i])
+			}
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -93,22 +95,51 @@ func WriteAttendeesCSV(w io.Writer, all []Attendee, comma rune, T func(key strin
 	return cw.Error()
 }
 
-// defuseFormula keeps a spreadsheet from running a cell as a formula
-// (CSV injection); phone numbers (+47 ...) and negative numbers stay.
+// phoneColumn is where the phone number is, in CSVColumns.
+var phoneColumn = slices.Index(CSVColumns, "phone")
+
+// defuseFormula keeps a spreadsheet from running a cell as a formula (CSV
+// injection): a cell that starts with = + - @, a tab or a line break, also
+// after spaces of any kind, gets a leading apostrophe, which spreadsheets take as
+// "this is text" (OWASP's advice); so does one starting with the
+// full-width ＝ ＋ － ＠, in case a spreadsheet folds them into the plain
+// ones. That holds for every cell, negative numbers and "- ingen"
+// included: the one exemption is a phone number, see phoneShaped.
 func defuseFormula(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-		return "'" + s
-	case '+', '-':
-		if len(s) == 1 || (s[1] >= '0' && s[1] <= '9') || s[1] == ' ' {
+	for _, r := range s {
+		switch r {
+		case '=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠':
+			return "'" + s
+		}
+		if !unicode.IsSpace(r) {
 			return s
 		}
-		return "'" + s
 	}
 	return s
+}
+
+// phoneShaped reports whether a cell of the phone column is a phone number
+// as people type it: a leading + at most, then digits and spaces, 8 to 15
+// digits (a Norwegian number to the longest international one). Such a
+// cell is left as typed, "+47 912 34 567" without an apostrophe: read as a
+// formula it is at most a number (or a harmless error), so it calls no
+// function, refers to no cell or file and reaches no other program (DDE
+// needs a name and a |).
+// Anything else in the column (dashes, brackets, a second +, letters)
+// is defused like every other cell.
+func phoneShaped(s string) bool {
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == ' ':
+		case r == '+' && i == 0:
+		default:
+			return false
+		}
+	}
+	return digits >= 8 && digits <= 15
 }
 
 // csvFileName is a safe download name: the event's slug and the day.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,6 +112,15 @@ func (a *App) routes() (*gin.Engine, error) {
 		rnd.Recovery(),
 		web.SecurityHeaders(a.Config.HTTPS()),
 		web.Language(cookies),
+		// before CSRF, which reads the form: every body capped, none
+		// multipart, a form too large answered as such
+		web.LimitBody(web.MaxFormBytes, func(c *gin.Context, err error) {
+			if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+				rnd.FailAPI(c, err)
+				return
+			}
+			rnd.Fail(c, err)
+		}),
 		web.CSRF(cookies, func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusForbidden, "error.csrf")) }),
 	)
 	r.NoRoute(rnd.NotFound)
@@ -230,6 +240,10 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Serve serves until ctx is done, then stops accepting, lets requests in
 // flight finish (up to 15 s) and returns.
 func (a *App) Serve(ctx context.Context) error {
+	// What one connection can make the server hold: headers up to 64 KB
+	// (cookies and a language are far less), then a body of at most
+	// web.MaxFormBytes, which must arrive within ReadTimeout (256 KB in
+	// 30 s is 70 kbit/s: a weak mobile connection does better).
 	a.server = &http.Server{
 		Handler:           a.Router,
 		ReadHeaderTimeout: 10 * time.Second,
