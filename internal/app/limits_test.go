@@ -45,7 +45,7 @@ func limitSignUp(email string) url.Values {
 	return url.Values{
 		"name": {"Kari Nordmann"}, "email": {email}, "organisation": {"Statens vegvesen"}, "role": {"Seksjonssjef"},
 		"level": {"middle"}, "sector": {"state"}, "region": {"Bergen"}, "phone": {"912 34 567"},
-		"dietary": {"Vegetar"}, "topics": {"Tillit i ledergruppen"},
+		"dietary": {"Vegetar"}, "health_consent": {"1"}, "topics": {"Tillit i ledergruppen"},
 	}
 }
 
