@@ -124,6 +124,9 @@ func parseAddress(s string, multiLabel bool) (Address, error) {
 // or an SMTP command, or make the address look other than it is (U+202E
 // turns text around; zero-width and soft hyphens hide).
 func unsafeRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r <= ' ' || r == 0x7f
+	}
 	return unicode.IsSpace(r) || unicode.IsControl(r) ||
 		unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp, unicode.Zs) ||
 		r == utf8.RuneError

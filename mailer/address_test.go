@@ -157,3 +157,17 @@ func TestNormalizeAddress(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseAddress: NormalizeEmail runs it inside the single writer
+// for every sign-up, so it must stay far below the cost of the insert.
+func BenchmarkParseAddress(b *testing.B) {
+	for _, addr := range []string{"kari.nordmann@vegvesen.no", "ola@bærum.no", "bjørn@example.no"} {
+		b.Run(addr, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ParseAddress(addr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
