@@ -2,6 +2,7 @@ package events
 
 import (
 	"database/sql"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,8 +47,10 @@ func (a *adminHandler) renderOrganisations(c *gin.Context, status int, f Organis
 }
 
 // validate checks a new organiser: the contact address goes into every
-// registrant's email as Reply-To, so it must be one the mailer accepts.
-func (f *OrganisationForm) validate() map[string]string {
+// registrant's email as Reply-To, so it must be one the mailer accepts
+// and, while the relay does not offer SMTPUTF8 (relayUTF8 false), ASCII
+// before the @.
+func (f *OrganisationForm) validate(relayUTF8 bool) map[string]string {
 	errs := map[string]string{}
 	if f.Name == "" || len(f.Name) > 200 {
 		errs["name"] = "admin.orgs.err.name"
@@ -61,7 +64,10 @@ func (f *OrganisationForm) validate() map[string]string {
 	if !slices.Contains(OrganiserKinds, f.Kind) {
 		errs["kind"] = "admin.orgs.err.kind"
 	}
-	if mailer.ValidateAddress(f.ContactEmail) != nil {
+	switch _, err := mailer.ParseAddressFor(f.ContactEmail, relayUTF8); {
+	case errors.Is(err, mailer.ErrAddressNeedsUTF8):
+		errs["contact_email"] = "admin.orgs.err.email_needs_utf8"
+	case err != nil:
 		errs["contact_email"] = "admin.orgs.err.email"
 	}
 	if f.Website != "" {
@@ -77,7 +83,7 @@ func (a *adminHandler) createOrganisation(c *gin.Context) {
 		Name: strings.TrimSpace(c.PostForm("name")), Slug: strings.TrimSpace(c.PostForm("slug")), Kind: c.PostForm("kind"),
 		ContactEmail: strings.TrimSpace(c.PostForm("contact_email")), Website: strings.TrimSpace(c.PostForm("website")),
 	}
-	errs := f.validate()
+	errs := f.validate(a.RelayUTF8 != nil && a.RelayUTF8())
 	ctx := c.Request.Context()
 	if len(errs) == 0 {
 		if taken, err := slugTaken(ctx, a.Store.DB.Read(), "organisers", f.Slug, 0); err != nil {

@@ -27,6 +27,10 @@ type Handler struct {
 	// OnChange runs inside the transaction of every organiser's change to
 	// an event (admin.go); registration sets it to tell registrants.
 	OnChange ChangeHook
+	// RelayUTF8 reports whether mail can carry addresses with non-ASCII
+	// before the @ (the mail worker's AcceptsUTF8); nil: it cannot. An
+	// organiser's contact address is every registrant's Reply-To.
+	RelayUTF8 func() bool
 }
 
 // NewHandler wires the event pages to a database and a renderer.

@@ -29,25 +29,39 @@ import (
 //
 // Every header value is cleaned of control characters again here, although
 // Enqueue refused them: a row may have been written by other means.
-func compose(s Stored, cfg Config) (*mail.Msg, error) {
+//
+// smtputf8 says whether the relay offers SMTPUTF8. With it, an address
+// with non-ASCII before the @ goes into To and Reply-To as UTF-8 (RFC 6532:
+// net/mail writes such a local part as it is, and encodes only display
+// names, RFC 2047); the worker's MAIL FROM then carries the SMTPUTF8
+// parameter (go-mail's smtp client adds it whenever the relay offers it).
+// Without it, a message to such an address cannot be sent
+// (errNeedsSMTPUTF8), and such a Reply-To is left out rather than fail
+// the message: replies then go to From.
+func compose(s Stored, cfg Config, smtputf8 bool) (*mail.Msg, error) {
 	from, err := sendableAddress(cfg.From)
 	if err != nil {
 		return nil, fmt.Errorf("from address: %w", err)
 	}
-	to, err := sendableAddress(s.To)
+	to, err := ParseAddress(s.To)
 	if err != nil {
 		return nil, fmt.Errorf("to address: %w", err)
+	}
+	if to.UTF8 && !smtputf8 {
+		return nil, errNeedsSMTPUTF8
 	}
 
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	m.SetAddrHeaderFromMailAddress(mail.HeaderFrom, &stdmail.Address{Name: oneLine(cfg.FromName), Address: from})
-	m.SetAddrHeaderFromMailAddress(mail.HeaderTo, &stdmail.Address{Name: oneLine(s.ToName), Address: to})
+	m.SetAddrHeaderFromMailAddress(mail.HeaderTo, &stdmail.Address{Name: oneLine(s.ToName), Address: to.Send})
 	if strings.TrimSpace(s.ReplyTo) != "" {
-		replyTo, err := sendableAddress(s.ReplyTo)
+		replyTo, err := ParseAddress(s.ReplyTo)
 		if err != nil {
 			return nil, fmt.Errorf("reply-to address: %w", err)
 		}
-		m.SetAddrHeaderFromMailAddress(mail.HeaderReplyTo, &stdmail.Address{Address: replyTo})
+		if !replyTo.UTF8 || smtputf8 {
+			m.SetAddrHeaderFromMailAddress(mail.HeaderReplyTo, &stdmail.Address{Address: replyTo.Send})
+		}
 	}
 	m.Subject(oneLine(s.Subject))
 	m.SetMessageIDWithValue(strings.Trim(oneLine(completeMessageID(s.MessageID, cfg.fromDomain())), "<>"))

@@ -14,13 +14,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/net/idna"
 
 	"github.com/moteplass/moteplass/internal/db"
 )
@@ -124,13 +121,6 @@ func Enqueue(ctx context.Context, tx RowQuerier, now time.Time, m Message) (int6
 	return id, nil
 }
 
-// NormalizeAddress is the form addresses are looked up by (ForAddress,
-// DeleteQueuedForAddress): trimmed and lower-cased, as registrations store
-// email_norm.
-func NormalizeAddress(addr string) string {
-	return strings.ToLower(strings.TrimSpace(addr))
-}
-
 // newMessageIDLocal is the random left half of a Message-ID. The right half,
 // the domain of the sender, is added when the message is first claimed for
 // sending (see claim), because Enqueue runs in callers that do not know the
@@ -201,54 +191,28 @@ func headerSafe(field, v string) error {
 	return nil
 }
 
-// ValidateAddress reports whether Enqueue would accept addr as a To or
-// Reply-To address. Forms that take an address someone will be mailed at
-// (sign-up, an organiser's contact address) should check with it, so that
-// the transaction enqueueing the mail does not fail later.
-func ValidateAddress(addr string) error {
-	return checkAddress("address", addr)
-}
-
-// checkAddress accepts a bare address (no display name) that can be sent
-// without SMTPUTF8: an ASCII local part and a domain that converts to
-// ASCII (IDNA), since we cannot count on every relay supporting SMTPUTF8.
+// checkAddress accepts what ParseAddress accepts. Whether the relay can
+// take a UTF-8 local part is decided when the message is sent: the relay
+// may change between now and then.
 func checkAddress(field, v string) error {
-	if err := headerSafe(field, v); err != nil {
-		return err
-	}
-	if _, err := sendableAddress(v); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, field, err)
+	if _, err := ParseAddress(v); err != nil {
+		return &invalidAddress{field: field, err: err}
 	}
 	return nil
 }
 
-// sendableAddress parses a bare address and returns it with its domain in
-// ASCII form, ready for the envelope and the headers.
-func sendableAddress(v string) (string, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return "", errors.New("empty address")
-	}
-	a, err := mail.ParseAddress(v)
-	if err != nil || a.Name != "" || a.Address != v {
-		return "", errors.New("not a valid email address")
-	}
-	at := strings.LastIndexByte(a.Address, '@')
-	local, domain := a.Address[:at], a.Address[at+1:]
-	for i := 0; i < len(local); i++ {
-		if local[i] >= utf8.RuneSelf {
-			return "", errors.New("non-ASCII characters before the @ are not supported")
-		}
-	}
-	if strings.HasPrefix(domain, "[") {
-		return "", errors.New("address literals are not supported")
-	}
-	ascii, err := idna.Lookup.ToASCII(domain)
-	if err != nil {
-		return "", errors.New("the domain is not valid")
-	}
-	return local + "@" + ascii, nil
+// invalidAddress is Enqueue's error for a refused address: it wraps both
+// ErrInvalid and ParseAddress's error, and reads as one sentence.
+type invalidAddress struct {
+	field string
+	err   error
 }
+
+func (e *invalidAddress) Error() string {
+	return fmt.Sprintf("%v: %s: %s", ErrInvalid, e.field, strings.TrimPrefix(e.err.Error(), "mailer: "))
+}
+
+func (e *invalidAddress) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 // checkCalendar enforces RFC 6047 section 2.4: the method parameter of the
 // text/calendar part must equal the METHOD property inside the object.
@@ -333,8 +297,14 @@ func (c Config) Validate() error {
 	if err := headerSafe("from name", c.FromName); err != nil {
 		return fmt.Errorf("mailer: config: %w", err)
 	}
-	if _, err := sendableAddress(c.From); err != nil {
+	from, err := parseAddress(c.From, false)
+	if err != nil {
 		return fmt.Errorf("mailer: config: from address: %w", err)
+	}
+	// Every message carries From: one beyond ASCII would need SMTPUTF8 for
+	// all mail, not only for the people whose address needs it.
+	if from.UTF8 {
+		return errors.New("mailer: config: from address: the part before the at sign must be ASCII")
 	}
 	if c.Host == "" {
 		return nil

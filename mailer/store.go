@@ -96,7 +96,9 @@ func Raw(ctx context.Context, r *sql.DB, cfg Config, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := compose(s, cfg)
+	// as a relay with SMTPUTF8 would get it: the development mailbox
+	// (no relay) shows every message
+	m, err := compose(s, cfg, true)
 	if err != nil {
 		return nil, fmt.Errorf("mailer: compose message %d: %w", id, err)
 	}

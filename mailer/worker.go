@@ -26,6 +26,7 @@ type Worker struct {
 	cfg    Config
 	logger *slog.Logger
 	wake   chan struct{}
+	relay  relayState // what the relay's EHLO offers (relay.go)
 
 	// BatchSize is how many messages are claimed, and sent over one
 	// connection, at a time.
@@ -95,6 +96,7 @@ func (w *Worker) Run(ctx context.Context) {
 	if w.cfg.Host == "" {
 		w.logger.Warn("mailer: no mail server configured; mail is held, not sent")
 	}
+	go w.probeUntilKnown(ctx)
 	timer := time.NewTimer(w.PollInterval)
 	defer timer.Stop()
 	for {
@@ -214,6 +216,7 @@ func (w *Worker) dial(ctx context.Context) (*mail.Client, *smtp.Client, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	w.noteRelay(conn)
 	return client, conn, nil
 }
 
@@ -234,7 +237,7 @@ type outcome struct {
 }
 
 func (w *Worker) sendOne(conn *smtp.Client, s Stored) outcome {
-	m, err := compose(s, w.cfg)
+	m, err := compose(s, w.cfg, relayOffersUTF8(conn))
 	if err != nil {
 		return outcome{permanent: true, reason: "cannot build the message: " + err.Error()}
 	}

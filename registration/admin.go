@@ -46,6 +46,8 @@ type AttendeesHandler struct {
 	Events  *events.Store
 	R       *web.Renderer
 	Acc     *organisers.Handler // who is asking, Require, the flash cookies
+	// RelayUTF8: as Handler.RelayUTF8, for add-by-hand.
+	RelayUTF8 func() bool
 }
 
 // NewAttendeesHandler wires the organisers' registration pages.
@@ -376,7 +378,7 @@ func (h *AttendeesHandler) add(c *gin.Context) {
 	}
 	lang := web.SupportedLang(c.PostForm("lang"))
 	f := ParseForm(c.Request.PostForm)
-	d, ok := f.Validate(true)
+	d, ok := f.Validate(EmailRuleFor(h.RelayUTF8))
 	if !ok {
 		h.renderAdd(c, http.StatusUnprocessableEntity, ev, f, lang, nil)
 		return

@@ -1,12 +1,14 @@
 package registration
 
 import (
-	"net/mail"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/moteplass/moteplass/mailer"
 )
 
 // The form's field names, as posted. They are part of the page's contract
@@ -116,9 +118,35 @@ func (f *Form) Fail(field, key string, max int) {
 // Valid reports whether no field has an error.
 func (f *Form) Valid() bool { return len(f.Errors) == 0 }
 
-// Validate checks every field and returns the details. withEmail is false
-// on the manage page, where the address cannot be changed.
-func (f *Form) Validate(withEmail bool) (Details, bool) {
+// EmailRule is what Validate does with the address field.
+type EmailRule int
+
+const (
+	// EmailFixed: the field is not asked for (the manage page, where the
+	// address cannot be changed).
+	EmailFixed EmailRule = iota
+	// EmailASCII: an address mail can be sent to through a relay without
+	// SMTPUTF8: nothing beyond ASCII before the @ (the domain may be in
+	// any script: it is sent as an A-label).
+	EmailASCII
+	// EmailUTF8: any address mailer.ParseAddress takes; the relay offers
+	// SMTPUTF8.
+	EmailUTF8
+)
+
+// EmailRuleFor is the rule for a relay that does or does not take UTF-8
+// local parts (the mail worker's AcceptsUTF8, given to the handlers as a
+// func; nil counts as does not).
+func EmailRuleFor(relayUTF8 func() bool) EmailRule {
+	if relayUTF8 != nil && relayUTF8() {
+		return EmailUTF8
+	}
+	return EmailASCII
+}
+
+// Validate checks every field and returns the details; email says what to
+// do with the address.
+func (f *Form) Validate(email EmailRule) (Details, bool) {
 	v := f.Values
 	d := Details{
 		Name: v[FieldName], Organisation: v[FieldOrganisation], Role: v[FieldRole],
@@ -130,15 +158,8 @@ func (f *Form) Validate(withEmail bool) (Details, bool) {
 	if d.Name != "" && !hasLetter(d.Name) {
 		f.Fail(FieldName, "name_invalid", 0)
 	}
-	if withEmail {
-		switch addr, _, err := ParseEmail(v[FieldEmail]); {
-		case v[FieldEmail] == "":
-			f.Fail(FieldEmail, "email_required", 0)
-		case utf8.RuneCountInString(v[FieldEmail]) > MaxEmail:
-			f.Fail(FieldEmail, "email_too_long", MaxEmail)
-		case err != nil:
-			f.Fail(FieldEmail, "email_invalid", 0)
-		default:
+	if email != EmailFixed {
+		if addr, ok := f.Email(email); ok {
 			d.Email = addr
 		}
 	}
@@ -223,29 +244,47 @@ func validPhone(s string) bool {
 	return digits >= 8 && digits <= 15
 }
 
-// errEmail is returned by ParseEmail for an address it does not accept.
-type errEmail struct{}
-
-func (errEmail) Error() string { return "registration: not an email address" }
-
-// ParseEmail checks an address as typed (a bare address, no display name,
-// a domain with a dot) and returns it trimmed and normalised for comparison
-// (NormalizeEmail).
-func ParseEmail(s string) (addr, norm string, err error) {
-	s = strings.TrimSpace(s)
-	a, perr := mail.ParseAddress(s)
-	if perr != nil || a.Name != "" || a.Address != s || strings.ContainsAny(s, " \t<>") {
-		return "", "", errEmail{}
+// Email checks the address field under rule and records its message:
+// required, too long, not an address, or (EmailASCII) an address beyond
+// ASCII before the @ that the relay cannot send to. It returns the
+// address as typed (trimmed).
+func (f *Form) Email(rule EmailRule) (string, bool) {
+	v := f.Values[FieldEmail]
+	if v == "" {
+		f.Fail(FieldEmail, "email_required", 0)
+		return "", false
 	}
-	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], s[at+1:]
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") ||
-		strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") || strings.HasPrefix(domain, "-") {
-		return "", "", errEmail{}
+	if utf8.RuneCountInString(v) > MaxEmail {
+		f.Fail(FieldEmail, "email_too_long", MaxEmail)
+		return "", false
 	}
-	return s, NormalizeEmail(s), nil
+	a, err := mailer.ParseAddressFor(v, rule == EmailUTF8)
+	switch {
+	case errors.Is(err, mailer.ErrAddressNeedsUTF8):
+		f.Fail(FieldEmail, "email_needs_utf8", 0)
+	case errors.Is(err, mailer.ErrAddressTooLong):
+		f.Fail(FieldEmail, "email_too_long", MaxEmail)
+	case err != nil:
+		f.Fail(FieldEmail, "email_invalid", 0)
+	default:
+		return a.Typed, true
+	}
+	return "", false
 }
 
-// NormalizeEmail is the form the duplicate rule compares: trimmed and
-// lower-cased (as mailer.NormalizeAddress).
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// ParseEmail checks an address as typed with mailer.ParseAddress, the one
+// definition the forms and the outbox share, and returns it trimmed and
+// its key (NormalizeEmail). Whether mail can be sent to it now is not
+// asked: look-ups (erasure) must find any address someone registered with.
+func ParseEmail(s string) (addr, norm string, err error) {
+	a, err := mailer.ParseAddress(s)
+	if err != nil {
+		return "", "", err
+	}
+	return a.Typed, a.Key, nil
+}
+
+// NormalizeEmail is the key the duplicate rule and the data rights compare
+// (mailer.NormalizeAddress): the local part lower-cased, the domain as an
+// A-label, so ola@bærum.no and OLA@xn--brum-voa.no are one person.
+func NormalizeEmail(s string) string { return mailer.NormalizeAddress(s) }

@@ -28,6 +28,10 @@ type Handler struct {
 	// Timeout bounds how long a sign-up waits for the database; past it the
 	// person gets "try again" (503) and nothing is stored.
 	Timeout time.Duration
+	// RelayUTF8 reports whether mail can be sent to addresses with
+	// non-ASCII before the @ (the mail worker's AcceptsUTF8); nil: it
+	// cannot. The forms refuse such addresses while it says no.
+	RelayUTF8 func() bool
 }
 
 // NewHandler wires the registration pages.
@@ -100,7 +104,7 @@ func (h *Handler) signUp(c *gin.Context) {
 		return
 	}
 	f := ParseForm(c.Request.PostForm)
-	d, ok := f.Validate(true)
+	d, ok := f.Validate(EmailRuleFor(h.RelayUTF8))
 	if !ok {
 		h.renderForm(c, slug, f)
 		return
@@ -282,7 +286,7 @@ func (h *Handler) update(c *gin.Context) {
 	r := l.Registration
 	f := ParseForm(c.Request.PostForm)
 	f.Values[FieldEmail] = r.Email
-	d, valid := f.Validate(false)
+	d, valid := f.Validate(EmailFixed)
 	if !valid {
 		h.renderManage(c, http.StatusUnprocessableEntity, l, f)
 		return
@@ -388,13 +392,8 @@ func (h *Handler) lost(c *gin.Context) {
 		return
 	}
 	f := ParseForm(c.Request.PostForm)
-	addr, _, err := ParseEmail(f.Values[FieldEmail])
-	if err != nil {
-		if f.Values[FieldEmail] == "" {
-			f.Fail(FieldEmail, "email_required", 0)
-		} else {
-			f.Fail(FieldEmail, "email_invalid", 0)
-		}
+	addr, ok := f.Email(EmailRuleFor(h.RelayUTF8))
+	if !ok {
 		h.renderLost(c, http.StatusUnprocessableEntity, f)
 		return
 	}

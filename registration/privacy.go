@@ -376,7 +376,7 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 	}
 	seen := []string{norm}
 	for _, r := range known.regs {
-		seen = appendDistinct(seen, strings.ToLower(r.Email))
+		seen = appendDistinct(seen, sqlLower(r.Email))
 	}
 	pre, err := scanMail(ctx, s.DB.Read(), seen, 0)
 	if err != nil {
@@ -401,7 +401,7 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 				newest = r
 			}
 			names = appendDistinct(names, r.Name)
-			addresses = appendDistinct(addresses, strings.ToLower(r.Email))
+			addresses = appendDistinct(addresses, sqlLower(r.Email))
 			perOrganiser[found.organiser[r.EventID]]++
 		}
 		addresses = appendDistinct(addresses, norm)
@@ -570,8 +570,20 @@ type mailScan struct {
 	upTo     int64
 }
 
+// sqlLower lower-cases s as SQLite's lower() does, only the ASCII letters,
+// so an address beyond ASCII (ØYVIND@example.no) is searched for in the form
+// lower() gives the text it is in (Øyvind@example.no).
+func sqlLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // scanMail finds the outbox rows after row after that hold one of the
-// addresses (lower-cased) anywhere: recipient, subject, bodies, calendar.
+// addresses (sqlLower) anywhere: recipient, subject, bodies, calendar.
 func scanMail(ctx context.Context, q Querier, addresses []string, after int64) (mailScan, error) {
 	sc := mailScan{searched: addresses, upTo: after}
 	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&sc.upTo); err != nil {

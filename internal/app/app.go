@@ -59,6 +59,14 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
+	// Address keys stored before the one address parser: an international
+	// domain becomes an A-label, so look-ups by either spelling find them.
+	if n, err := registration.RekeyEmails(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	} else if n > 0 {
+		logger.Info("address keys brought up to date", "rows", n)
+	}
 	a.Metrics = metrics.New(d.Read())
 	a.Mailer = mailer.NewWorker(d, cfg.Mail(), logger)
 	a.Mailer.PollInterval = 5 * time.Second
@@ -157,8 +165,12 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
 	ev.OnChange = a.Registrations.EventChanged(mail)
+	ev.RelayUTF8 = a.Mailer.AcceptsUTF8
 	ev.Routes(r)
 	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)
+	// The forms take addresses with non-ASCII before the @ (bjørn@) only
+	// while the relay offers SMTPUTF8, as the mail worker last heard.
+	reg.RelayUTF8 = a.Mailer.AcceptsUTF8
 	reg.Routes(r)
 	reg.FeedRoutes(r)
 	// Data rights from the manage link (download, erasure) and, below,
@@ -193,6 +205,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	// CSV, check-in at the door (and the QR code a person shows there),
 	// messages to a group, and the dashboards.
 	attendees := registration.NewAttendeesHandler(a.Registrations, mail, rnd, accounts)
+	attendees.RelayUTF8 = a.Mailer.AcceptsUTF8
 	attendees.Routes(r)
 	attendees.AdminRoutes(admin)
 

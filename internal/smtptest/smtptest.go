@@ -1,7 +1,9 @@
 // Package smtptest is a real SMTP server on 127.0.0.1 for the tests of code
 // that sends mail: it keeps every message it accepts, raw, with its
 // envelope, and refuses chosen recipients the way mail servers do (a 550
-// that repeats the address). Only tests import it.
+// that repeats the address). StartUTF8 starts one that offers SMTPUTF8
+// (RFC 6531); the others refuse non-ASCII addresses as servers without it
+// do. Only tests import it.
 package smtptest
 
 import (
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 )
@@ -18,6 +21,7 @@ import (
 type Server struct {
 	Port int
 
+	utf8   bool // offers SMTPUTF8
 	reject map[string]bool
 	mu     sync.Mutex
 	msgs   []Message
@@ -29,13 +33,27 @@ type Message struct {
 	From string
 	To   []string
 	Data []byte
+	// UTF8: MAIL FROM carried the SMTPUTF8 parameter.
+	UTF8 bool
 }
 
 // Start starts a server that refuses the recipients in reject (any case)
 // and stops it when the test ends.
 func Start(t testing.TB, reject ...string) *Server {
 	t.Helper()
-	s := &Server{reject: map[string]bool{}}
+	return start(t, false, reject)
+}
+
+// StartUTF8 is Start for a server that offers SMTPUTF8, so it takes
+// addresses with non-ASCII before the @ (bjørn@example.no).
+func StartUTF8(t testing.TB, reject ...string) *Server {
+	t.Helper()
+	return start(t, true, reject)
+}
+
+func start(t testing.TB, offerUTF8 bool, reject []string) *Server {
+	t.Helper()
+	s := &Server{utf8: offerUTF8, reject: map[string]bool{}}
 	for _, r := range reject {
 		s.reject[strings.ToLower(r)] = true
 	}
@@ -43,6 +61,7 @@ func Start(t testing.TB, reject ...string) *Server {
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.MaxMessageBytes = 10 << 20
+	srv.EnableSMTPUTF8 = offerUTF8
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("smtptest: listen: %v", err)
@@ -73,11 +92,35 @@ type session struct {
 	s    *Server
 	from string
 	to   []string
+	utf8 bool
 }
 
-func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.from = from; return nil }
+// errNeedsUTF8 is how a server answers a non-ASCII address outside an
+// SMTPUTF8 transaction (RFC 6531 section 3.5).
+var errNeedsUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "non-ASCII addresses need SMTPUTF8"}
+
+func (x *session) Mail(from string, opts *smtp.MailOptions) error {
+	x.utf8 = opts != nil && opts.UTF8
+	if !x.utf8 && !ascii(from) {
+		return errNeedsUTF8
+	}
+	x.from = from
+	return nil
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !x.utf8 && !ascii(to) {
+		return errNeedsUTF8
+	}
 	if x.s.reject[strings.ToLower(to)] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: no such user"}
 	}
@@ -92,9 +135,9 @@ func (x *session) Data(r io.Reader) error {
 	}
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: data})
+	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: data, UTF8: x.utf8})
 	return nil
 }
 
-func (x *session) Reset()        { x.from, x.to = "", nil }
+func (x *session) Reset()        { x.from, x.to, x.utf8 = "", nil, false }
 func (x *session) Logout() error { return nil }
