@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -110,12 +112,52 @@ func (h *Handler) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
-// safeNext accepts only a local path, so the login cannot redirect away.
+// maxNext is longer than any address of ours with its query.
+const maxNext = 2048
+
+// safeNext is the page to go to after the login, when it is a page of this
+// site; otherwise "". next comes from a link anyone can make, so it is read
+// the way a browser would read it in a Location header: browsers drop tabs
+// and line breaks anywhere in a URL, and some drop other invisible
+// characters, so "/\t/evil.example/" reaches them as "//evil.example/",
+// another host. Those characters are stripped first, and what remains must
+// be a path of this site: one leading slash (not "//", not "/\", which
+// browsers read as "//"), no backslash or raw space at all (browsers strip
+// a leading space, and " //x" is "//x" to them), no scheme, no host. The
+// decoded path must pass the same test: a browser does not decode
+// "/%09/evil.example/" or "/%2F/x", but something between us and it might,
+// and no page of ours has an escaped control character, backslash or
+// empty first segment.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > maxNext || !utf8.ValidString(next) {
+		return ""
+	}
+	next = strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, next)
+	if strings.ContainsFunc(next, unicode.IsSpace) || !sameSitePath(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!sameSitePath(u.Path) || strings.ContainsFunc(u.Path, invisible) {
 		return ""
 	}
 	return next
+}
+
+// invisible reports whether browsers may drop r from a URL: C0 and C1
+// controls, DEL, and the format characters (zero-width space, byte order
+// mark, direction marks, soft hyphen).
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+// sameSitePath reports whether p starts with one slash, not two, and
+// holds no backslash (browsers read "/\" as "//").
+func sameSitePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsRune(p, '\\')
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -7,6 +7,7 @@ package organisers_test
 import (
 	"context"
 	"database/sql"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -95,14 +96,28 @@ func TestLoginAndLogout(t *testing.T) {
 	})
 
 	t.Run("login goes back to the page asked for, never off the site", func(t *testing.T) {
+		// The form carries next from the link to the POST; both steps check
+		// it, since a stranger can post the form as well as link to it.
 		for next, want := range map[string]string{
-			"/admin/audit":         "/admin/audit",
-			"//evil.example/x":     "/admin",
-			"https://evil.example": "/admin",
-			"/\\evil.example":      "/admin",
+			"/admin/audit":                        "/admin/audit",
+			"/admin/events/3/attendees?sort=name": "/admin/events/3/attendees?sort=name",
+			"//evil.example/x":                    "",
+			"https://evil.example":                "",
+			"/\\evil.example":                     "",
+			"/\t/evil.example/":                   "",
+			"/\n/evil":                            "",
+			"/%09/evil.example/":                  "",
+			"javascript:alert(1)":                 "",
 		} {
 			cl := apptest.NewClient(t, a.Router)
+			form := cl.Get("/admin/login?next=" + url.QueryEscape(next))
+			if got := hiddenNext.FindStringSubmatch(form.Body.String()); got == nil || html.UnescapeString(got[1]) != want {
+				t.Errorf("next %q: the login form carries %q, want %q", next, got, want)
+			}
 			rec := cl.PostForm("/admin/login", url.Values{"email": {organiser}, "password": {demo.Password}, "next": {next}})
+			if want == "" {
+				want = "/admin"
+			}
 			if got := rec.Header().Get("Location"); got != want {
 				t.Errorf("next %q: redirected to %q, want %q", next, got, want)
 			}
@@ -140,6 +155,8 @@ func TestLoginThrottle(t *testing.T) {
 		t.Errorf("another account: %d", code)
 	}
 }
+
+var hiddenNext = regexp.MustCompile(`<input type="hidden" name="next" value="([^"]*)">`)
 
 var resetLink = regexp.MustCompile(`/admin/reset/[A-Za-z0-9_-]{43}`)
 
