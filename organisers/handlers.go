@@ -26,9 +26,10 @@ type Handler struct {
 	Cookies  web.Cookies
 	ClientIP web.ClientIP
 	BaseURL  string
-	// Login throttles: per client address and per account.
+	// PerAddress counts every login and reset request of a client address;
+	// Failures counts wrong passwords per client address and account.
 	PerAddress *web.Limiter
-	PerAccount *web.Limiter
+	Failures   *FailureLimit
 	// Organisations lists the organisations an admin can give users to.
 	Organisations func(ctx context.Context) ([]Organisation, error)
 }
@@ -78,10 +79,12 @@ func (h *Handler) loginForm(c *gin.Context) {
 func (h *Handler) login(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	lp := LoginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	// Every attempt counts against the address; only failures count against
-	// the account, so its owner is not locked out by their own logins.
-	account := NormaliseEmail(email)
-	if !h.PerAddress.Allow(h.ClientIP.Of(c)) || h.PerAccount.Exhausted(account) {
+	// Every attempt counts against the client address. Wrong passwords
+	// count against the address and the account together: counted against
+	// the account alone, a stranger's five guesses locked its owner out.
+	client := clientKey(h.ClientIP.Of(c))
+	guess, now := guessKey(client, email), h.Store.DB.Now()
+	if !h.PerAddress.Allow(client) || h.Failures.Blocked(guess, now) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
@@ -91,13 +94,14 @@ func (h *Handler) login(c *gin.Context) {
 			h.R.Fail(c, err)
 			return
 		}
-		h.PerAccount.Allow(account)
+		h.Failures.Fail(guess, now)
 		lp.Error = h.R.T(c, "login.failed")
 		p := h.R.NewPage(c, h.R.T(c, "login.title"), lp)
 		p.Meta.NoIndex = true
 		h.R.Render(c, http.StatusUnauthorized, "admin_login", p)
 		return
 	}
+	h.Failures.Forget(guess)
 	token, err := h.Store.CreateSession(c.Request.Context(), u.ID)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -196,7 +200,7 @@ type ResetEmail struct {
 // resetRequest always answers the same, whether the account exists or not.
 func (h *Handler) resetRequest(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
-	if !h.PerAddress.Allow(h.ClientIP.Of(c)) {
+	if !h.PerAddress.Allow(clientKey(h.ClientIP.Of(c))) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}

@@ -165,14 +165,16 @@ func (s *Store) FindUsers(ctx context.Context, organiserID int64) ([]User, error
 }
 
 // Authenticate checks an email and password. A wrong email costs as much
-// time as a wrong password, so timing does not tell which accounts exist.
+// time as a wrong password: an unknown or disabled account is checked
+// against a dummy hash of the same cost, so timing does not tell which
+// accounts exist.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
 	var hash string
 	row := s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email))
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.OrganiserID, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return User{}, ErrNotFound
 	}
 	if err != nil {
@@ -184,13 +186,30 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	return u, nil
 }
 
-// dummyHash is hashed on the first login with an unknown address, not at
-// start-up: every program and test binary that imports this package would
-// otherwise pay for a bcrypt hash it may never use.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
+// PrepareDummyHash makes the dummy hash now (an app job at start-up), so
+// the first login with an unknown address does not pay for making it: that
+// one would take twice as long as a login with a known one.
+func (s *Store) PrepareDummyHash() { s.dummyHash() }
+
+// dummyHash is a hash at the store's cost, made once per cost when first
+// needed, not at package start-up: every program and test binary that
+// imports this package would otherwise pay for a bcrypt hash it may never
+// use.
+func (s *Store) dummyHash() []byte {
+	dummyMu.Lock()
+	defer dummyMu.Unlock()
+	h, ok := dummyHashes[s.BcryptCost]
+	if !ok {
+		h, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), s.BcryptCost)
+		dummyHashes[s.BcryptCost] = h
+	}
 	return h
-})
+}
+
+var (
+	dummyMu     sync.Mutex
+	dummyHashes = map[int][]byte{}
+)
 
 // FindUserByEmail returns an active account.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (User, error) {

@@ -159,9 +159,14 @@ func (a *App) routes() (*gin.Engine, error) {
 	privacy.Routes(r)
 	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
 
+	// Organiser accounts. Logins: 20 attempts a minute per client address,
+	// and 5 wrong passwords per client address and account in 15 minutes,
+	// so a stranger cannot lock an owner out. Both limits are in memory,
+	// per process.
+	a.jobs = append(a.jobs, func(context.Context) { a.Accounts.PrepareDummyHash() })
 	accounts := &organisers.Handler{
 		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
-		PerAddress: web.NewLimiter(20), PerAccount: web.NewLimiter(5),
+		PerAddress: web.NewLimiter(20), Failures: organisers.NewFailureLimit(5, 15*time.Minute),
 		Organisations: func(ctx context.Context) ([]organisers.Organisation, error) {
 			os, err := ev.Store.FindOrganisers(ctx)
 			out := make([]organisers.Organisation, len(os))
