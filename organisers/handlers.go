@@ -15,17 +15,16 @@ import (
 
 	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
-	"github.com/moteplass/moteplass/mailer"
 )
 
 // Handler serves login, logout, password reset and user management.
 type Handler struct {
 	Store    *Store
 	R        *web.Renderer
-	Emails   *web.Emails
 	Cookies  web.Cookies
 	ClientIP web.ClientIP
-	BaseURL  string
+	// Resets sends the reset links asked for, after the answer.
+	Resets *ResetSender
 	// PerAddress counts every login and reset request of a client address;
 	// Failures counts wrong passwords per client address and account.
 	PerAddress *web.Limiter
@@ -39,9 +38,6 @@ type Organisation struct {
 	ID   int64
 	Name string
 }
-
-// ResetLifetime is how long a password reset link works.
-const ResetLifetime = time.Hour
 
 // Routes registers the account pages on the /admin group, which runs
 // Authenticate. Everything else under /admin belongs to the domain
@@ -186,48 +182,31 @@ type ResetPage struct {
 }
 
 func (h *Handler) resetRequestForm(c *gin.Context) {
-	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{})
-	p.Meta.NoIndex = true
-	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+	h.renderResetRequest(c, http.StatusOK, ResetPage{})
 }
 
-// ResetEmail is the data of the password reset email.
-type ResetEmail struct {
-	Name string
-	Link string
-}
-
-// resetRequest always answers the same, whether the account exists or not.
+// resetRequest answers the same, in the same time, whether the account
+// exists or not: it asks the database nothing and leaves the rest to the
+// background sender. Only the address's form is checked here; that it is
+// unsendable says nothing about whether someone has it.
 func (h *Handler) resetRequest(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	if !h.PerAddress.Allow(clientKey(h.ClientIP.Of(c))) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
-	u, err := h.Store.FindUserByEmail(c.Request.Context(), email)
-	if err == nil {
-		err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-			token, hash := secret.New()
-			if _, err := tx.ExecContext(c.Request.Context(), `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-				hash, u.ID, now, now.Add(ResetLifetime)); err != nil {
-				return err
-			}
-			msg, err := h.Emails.Render("password_reset", web.Lang(c), h.BaseURL, ResetEmail{Name: u.Name, Link: h.BaseURL + "/admin/reset/" + token})
-			if err != nil {
-				return err
-			}
-			_, err = mailer.Enqueue(c.Request.Context(), tx, now, mailer.Message{Kind: "password_reset", To: u.Email, ToName: u.Name,
-				Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML})
-			return err
-		})
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		h.R.Fail(c, err)
+	if checkAddress(email) != nil {
+		h.renderResetRequest(c, http.StatusUnprocessableEntity, ResetPage{Email: email, Error: h.R.T(c, "reset.invalid_email")})
 		return
 	}
-	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{Email: email, Sent: true})
+	h.Resets.Queue(email, web.Lang(c))
+	h.renderResetRequest(c, http.StatusOK, ResetPage{Sent: true})
+}
+
+func (h *Handler) renderResetRequest(c *gin.Context, status int, rp ResetPage) {
+	p := h.R.NewPage(c, h.R.T(c, "reset.title"), rp)
 	p.Meta.NoIndex = true
-	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+	h.R.Render(c, status, "admin_reset_request", p)
 }
 
 // resetUser finds the user of a live reset token.
@@ -236,7 +215,7 @@ func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
 	err := h.Store.DB.Read().QueryRowContext(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
 		secret.Hash(token), h.Store.DB.Now().UTC()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, web.Errorf(http.StatusGone, "error.reset_expired")
+		return 0, ErrResetExpired
 	}
 	return id, err
 }
@@ -254,8 +233,7 @@ func (h *Handler) resetForm(c *gin.Context) {
 
 func (h *Handler) reset(c *gin.Context) {
 	token := c.Param("token")
-	userID, err := h.resetUser(c.Request.Context(), token)
-	if err != nil {
+	if _, err := h.resetUser(c.Request.Context(), token); err != nil {
 		h.R.Fail(c, err)
 		return
 	}
@@ -266,16 +244,7 @@ func (h *Handler) reset(c *gin.Context) {
 		h.R.Render(c, http.StatusUnprocessableEntity, "admin_reset", p)
 		return
 	}
-	err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		if _, err := tx.ExecContext(c.Request.Context(), `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, secret.Hash(token)); err != nil {
-			return err
-		}
-		if err := h.Store.SetPassword(c.Request.Context(), tx, userID, password); err != nil {
-			return err
-		}
-		return Audit(c.Request.Context(), tx, now, &User{ID: userID}, 0, "password_reset", "user", userID, "")
-	})
-	if err != nil {
+	if err := h.Store.ResetPassword(c.Request.Context(), token, password); err != nil {
 		h.R.Fail(c, err)
 		return
 	}
@@ -321,6 +290,10 @@ func (h *Handler) createUser(c *gin.Context) {
 	password := c.PostForm("password")
 	if form.Email == "" || form.Name == "" || !validRole(form.Role) || (form.Role != RoleAdmin && form.OrganiserID == 0) || len([]rune(password)) < MinPasswordLength {
 		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.invalid", "Min", MinPasswordLength))
+		return
+	}
+	if checkAddress(form.Email) != nil {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "reset.invalid_email"))
 		return
 	}
 	if form.Role == RoleAdmin {

@@ -266,8 +266,8 @@ func TestPasswordReset(t *testing.T) {
 	cl := apptest.NewClient(t, a.Router)
 
 	// the answer is the same whether the account exists or not
-	known := cl.PostForm("/admin/reset", url.Values{"email": {organiser}})
-	unknown := cl.PostForm("/admin/reset", url.Values{"email": {"ingen@example.no"}})
+	known := requestReset(t, a, cl, organiser)
+	unknown := requestReset(t, a, cl, "ingen@example.no")
 	if known.Code != http.StatusOK || apptest.Text(known.Body.Bytes()) != apptest.Text(unknown.Body.Bytes()) {
 		t.Fatalf("the reset answer tells whether an account exists (%d vs %d)", known.Code, unknown.Code)
 	}
@@ -308,7 +308,7 @@ func TestPasswordReset(t *testing.T) {
 	}
 
 	t.Run("a link expires after an hour", func(t *testing.T) {
-		cl.PostForm("/admin/reset", url.Values{"email": {organiser}})
+		requestReset(t, a, cl, organiser)
 		var body string
 		a.DB.Read().QueryRow(`SELECT text_body FROM outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1`).Scan(&body)
 		link := resetLink.FindString(body)
@@ -345,6 +345,14 @@ func TestUsersPageIsForAdmins(t *testing.T) {
 	if audit != 1 {
 		t.Errorf("%d audit rows for the new user", audit)
 	}
+	// an address we cannot send to is refused, in the admin's language
+	rec = adm.PostForm("/admin/users", url.Values{"email": {"øyvind@dfo.example.no"}, "name": {"Øyvind"}, "role": {"checkin"},
+		"organiser_id": {itoa(dfo)}, "password": {"et langt passord her"}})
+	apptest.Want(t, rec, http.StatusUnprocessableEntity)
+	apptest.Says(t, rec, "Skriv en gyldig e-postadresse")
+	if _, code := login(t, a, "øyvind@dfo.example.no", "et langt passord her"); code != http.StatusUnauthorized {
+		t.Errorf("the refused user can log in: %d", code)
+	}
 	// a checkin user needs an organisation; a short password is refused
 	for _, form := range []url.Values{
 		{"email": {"x@example.no"}, "name": {"X"}, "role": {"checkin"}, "password": {"et langt passord her"}},
@@ -366,6 +374,8 @@ func TestCreateUserRules(t *testing.T) {
 		{"short password", organisers.User{Email: "a@example.no", Name: "A", Role: organisers.RoleAdmin}, "kort"},
 		{"unknown role", organisers.User{Email: "b@example.no", Name: "B", Role: "superuser"}, "et langt passord her"},
 		{"organiser without organisation", organisers.User{Email: "c@example.no", Name: "C", Role: organisers.RoleOrganiser}, "et langt passord her"},
+		{"unsendable address (the command line creates users this way)", organisers.User{Email: "øyvind@example.no", Name: "Ø", Role: organisers.RoleAdmin}, "et langt passord her"},
+		{"address with a line break", organisers.User{Email: "d@example.no\nBcc: e@example.no", Name: "D", Role: organisers.RoleAdmin}, "et langt passord her"},
 	} {
 		err := a.DB.Tx(context.Background(), func(tx *sql.Tx, now time.Time) error {
 			return a.Accounts.CreateUser(context.Background(), tx, now, &tt.u, tt.pw)
