@@ -38,6 +38,8 @@ type App struct {
 	Router *gin.Engine
 	// Accounts holds organiser logins (the CLI creates the first admin).
 	Accounts *organisers.Store
+	// Resets sends the password reset links asked for (a background job).
+	Resets *organisers.ResetSender
 	// Mailer sends the outbox.
 	Mailer *mailer.Worker
 	// Metrics are served at /metrics.
@@ -181,9 +183,16 @@ func (a *App) routes() (*gin.Engine, error) {
 	privacy.Routes(r)
 	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
 
+	// Organiser accounts. Reset links are looked up and sent by a job after
+	// the answer, which is the same for every address. Logins: 20 attempts
+	// a minute per client address, and 5 wrong passwords per client address
+	// and account in 15 minutes, so a stranger cannot lock an owner out.
+	// Both limits are in memory, per process.
+	a.Resets = organisers.NewResetSender(a.Accounts, emails, a.Config.BaseURL, a.Logger)
+	a.jobs = append(a.jobs, a.Resets.Run, func(context.Context) { a.Accounts.PrepareDummyHash() })
 	accounts := &organisers.Handler{
-		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
-		PerAddress: web.NewLimiter(20), PerAccount: web.NewLimiter(5),
+		Store: a.Accounts, R: rnd, Cookies: cookies, ClientIP: clientIP, Resets: a.Resets,
+		PerAddress: web.NewLimiter(20), Failures: organisers.NewFailureLimit(5, 15*time.Minute),
 		Organisations: func(ctx context.Context) ([]organisers.Organisation, error) {
 			os, err := ev.Store.FindOrganisers(ctx)
 			out := make([]organisers.Organisation, len(os))
