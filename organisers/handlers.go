@@ -15,6 +15,7 @@ import (
 
 	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/mailer"
 )
 
 // Handler serves login, logout, password reset and user management.
@@ -31,6 +32,9 @@ type Handler struct {
 	Failures   *FailureLimit
 	// Organisations lists the organisations an admin can give users to.
 	Organisations func(ctx context.Context) ([]Organisation, error)
+	// RelayUTF8 says whether the mail server takes addresses with æ, ø, å
+	// before the @ (mailer.Worker.AcceptsUTF8); nil: it does.
+	RelayUTF8 func() bool
 }
 
 // Organisation is the little this package needs to know of an organiser.
@@ -294,6 +298,10 @@ func (h *Handler) createUser(c *gin.Context) {
 	}
 	if checkAddress(form.Email) != nil {
 		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "reset.invalid_email"))
+		return
+	}
+	if _, err := mailer.ParseAddressFor(form.Email, h.RelayUTF8 == nil || h.RelayUTF8()); errors.Is(err, mailer.ErrAddressNeedsUTF8) {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.email_needs_utf8"))
 		return
 	}
 	if form.Role == RoleAdmin {

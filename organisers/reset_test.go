@@ -282,11 +282,11 @@ func textPart(t *testing.T, raw []byte) string {
 func TestResetRefusesAnUnsendableAddress(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	for name, email := range map[string]string{
-		"non-ASCII before the @":  "ølåf@example.no",
-		"a line break and header": "ola@example.no\r\nBcc: x@evil.example",
-		"no @":                    "ikke en adresse",
-		"empty":                   "",
-		"a display name":          "Ola <ola@example.no>",
+		"an underscore in the domain": "ola@x_y.no",
+		"a line break and header":     "ola@example.no\r\nBcc: x@evil.example",
+		"no @":                        "ikke en adresse",
+		"empty":                       "",
+		"a display name":              "Ola <ola@example.no>",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cl := apptest.NewClient(t, a.Router)
@@ -302,11 +302,11 @@ func TestResetRefusesAnUnsendableAddress(t *testing.T) {
 		})
 	}
 	// an account saved before addresses were checked at creation
-	if _, err := a.DB.Write().Exec(`INSERT INTO users (email, name, password_hash, role, created_at) VALUES ('øyvind@moteplass.example.no', 'Øyvind', 'x', 'admin', CURRENT_TIMESTAMP)`); err != nil {
+	if _, err := a.DB.Write().Exec(`INSERT INTO users (email, name, password_hash, role, created_at) VALUES ('øyvind@moteplass-.example.no', 'Øyvind', 'x', 'admin', CURRENT_TIMESTAMP)`); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("an old account with an unsendable address", func(t *testing.T) {
-		rec := apptest.NewClient(t, a.Router).PostForm("/admin/reset", url.Values{"email": {"øyvind@moteplass.example.no"}})
+		rec := apptest.NewClient(t, a.Router).PostForm("/admin/reset", url.Values{"email": {"øyvind@moteplass-.example.no"}})
 		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		apptest.Says(t, rec, "Skriv en gyldig e-postadresse")
 	})

@@ -72,8 +72,9 @@ type Store struct {
 // NewStore uses bcrypt's default cost (10): about 50-100 ms a hash here.
 func NewStore(d *db.DB) *Store { return &Store{DB: d, BcryptCost: bcrypt.DefaultCost} }
 
-// NormaliseEmail trims and lower-cases an address for comparison.
-func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormaliseEmail is an address's key for comparison, as everywhere else
+// (mailer.NormalizeAddress: trimmed, lower-cased, the domain as an A-label).
+func NormaliseEmail(s string) string { return mailer.NormalizeAddress(s) }
 
 // MinPasswordLength follows NSM's and NIST's advice: long passphrases
 // rather than composition rules.

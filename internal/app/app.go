@@ -215,6 +215,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	// messages to a group, and the dashboards.
 	attendees := registration.NewAttendeesHandler(a.Registrations, mail, rnd, accounts)
 	attendees.RelayUTF8 = a.Mailer.AcceptsUTF8
+	accounts.RelayUTF8 = a.Mailer.AcceptsUTF8
 	attendees.Routes(r)
 	attendees.AdminRoutes(admin)
 
