@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moteplass/moteplass/introductions/match"
 )
 
 // runCLI runs the command on input and returns its exit status and output.
@@ -21,7 +23,7 @@ func runCLI(t *testing.T, input string, args ...string) (code int, stdout, stder
 
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := os.ReadFile("match/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func readTestdata(t *testing.T, name string) string {
 }
 
 // decodeOutput checks the shape of the JSON the command writes.
-func decodeOutput(t *testing.T, stdout string) Result {
+func decodeOutput(t *testing.T, stdout string) match.Result {
 	t.Helper()
 	var shape map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(stdout), &shape); err != nil {
@@ -46,7 +48,7 @@ func decodeOutput(t *testing.T, stdout string) Result {
 	if !strings.Contains(stdout, "\n  \"introductions\": [") {
 		t.Errorf("output is not indented:\n%s", stdout)
 	}
-	var res Result
+	var res match.Result
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&res); err != nil {
@@ -81,17 +83,17 @@ func TestRunCLIGoodInput(t *testing.T) {
 			}
 			res := decodeOutput(t, stdout)
 
-			var people []Person
+			var people []match.Person
 			var err error
 			if slices.Contains(tt.args, "--csv") {
-				people, _, err = readCSV([]byte(input))
+				people, _, err = match.ReadCSV([]byte(input))
 			} else {
-				people, err = readJSON([]byte(input))
+				people, err = match.ReadJSON([]byte(input))
 			}
 			if err != nil || len(people) != tt.people {
 				t.Fatalf("read %d people, err %v; want %d", len(people), err, tt.people)
 			}
-			opt := Options{Seed: 1}
+			opt := match.Options{Seed: 1}
 			for i, a := range tt.args {
 				if a == "--seed" {
 					fmt.Sscan(tt.args[i+1], &opt.Seed)
@@ -100,8 +102,8 @@ func TestRunCLIGoodInput(t *testing.T) {
 					fmt.Sscan(tt.args[i+1], &opt.GroupSize)
 				}
 			}
-			checkResult(t, people, opt, res)
-			if want := Match(people, opt); !reflect.DeepEqual(res, want) {
+			// TestReadGoodInput in package match checks this result's properties.
+			if want := match.Match(people, opt); !reflect.DeepEqual(res, want) {
 				t.Errorf("output differs from Match:\n got %+v\nwant %+v", res, want)
 			}
 
@@ -110,33 +112,6 @@ func TestRunCLIGoodInput(t *testing.T) {
 				t.Errorf("a second run with the same seed wrote different output")
 			}
 		})
-	}
-}
-
-func TestRunCLIReadsTheSameFromJSONAndCSV(t *testing.T) {
-	fromJSON, err := readJSON([]byte(readTestdata(t, "people.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromCSV, _, err := readCSV([]byte(readTestdata(t, "people.csv")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The CSV differs on purpose in two topic lists, to test both separators.
-	if got, want := fromCSV[2].Topics, []string{"omstilling", "ki i forvaltningen"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 3 topics = %q, want %q", got, want)
-	}
-	if got, want := fromCSV[7].Topics, []string{"Klarspråk", "omstilling"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 8 topics = %q, want %q", got, want)
-	}
-	for i := range fromJSON {
-		fromCSV[i].Topics, fromJSON[i].Topics = nil, nil
-	}
-	if !reflect.DeepEqual(fromJSON, fromCSV) {
-		t.Errorf("JSON and CSV give different people:\n%+v\n%+v", fromJSON, fromCSV)
-	}
-	if fromJSON[1].Mix != "public_only" || fromJSON[0].Mix != "" {
-		t.Errorf("mix not read: %+v", fromJSON[:2])
 	}
 }
 

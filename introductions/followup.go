@@ -1,7 +1,7 @@
 package introductions
 
 // The follow-up after an event (DOMAIN.md points 3-5 and 7): the organiser
-// generates a proposal with Match, edits it, approves it (one email per
+// generates a proposal with match.Match, edits it, approves it (one email per
 // member of each group, through the outbox, in the transaction that marks
 // the round sent), turns network seeds into network series, and 14 days
 // later everyone is asked "did you meet?". Each change is one transaction
@@ -21,6 +21,7 @@ import (
 	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/secret"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/registration"
 )
@@ -50,7 +51,7 @@ type Followup struct {
 	Emails  *web.Emails
 	Cat     *web.Catalogue
 	BaseURL string
-	// MatchingRuns counts runs of Match (nil: not counted).
+	// MatchingRuns counts runs of match.Match (nil: not counted).
 	MatchingRuns interface{ Inc() }
 
 	MeetAfter          time.Duration
@@ -178,11 +179,11 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 		if err != nil {
 			return err
 		}
-		persons := make([]Person, len(people))
+		persons := make([]match.Person, len(people))
 		for i, p := range people {
 			persons[i] = p.Person()
 		}
-		res := Match(persons, Options{Seed: seed, GroupSize: GroupSize, AlreadyMet: met})
+		res := match.Match(persons, match.Options{Seed: seed, GroupSize: GroupSize, AlreadyMet: met})
 		if f.MatchingRuns != nil {
 			f.MatchingRuns.Inc()
 		}
@@ -232,7 +233,7 @@ func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) e
 	if err != nil {
 		return fmt.Errorf("introductions: members of group %d: %w", groupID, err)
 	}
-	var people []Person
+	var people []match.Person
 	for rows.Next() {
 		p, dest := scanParticipant(nil)
 		if err := rows.Scan(dest...); err != nil {
@@ -251,7 +252,7 @@ func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) e
 		}
 		return nil
 	}
-	return updateGroup(ctx, tx, groupID, Describe(people), edited)
+	return updateGroup(ctx, tx, groupID, match.Describe(people), edited)
 }
 
 // NewGroup as a move's target puts the person in a group of their own.
@@ -294,7 +295,7 @@ func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID,
 				return nil
 			}
 			for _, m := range to.Members {
-				if rule := Conflict(who.Person(), m.Person()); rule != "" {
+				if rule := match.Conflict(who.Person(), m.Person()); rule != "" {
 					return refuse("followup.refused.rule_"+rule, "Name", who.Name, "Other", m.Name, "Group", to.Position)
 				}
 			}
@@ -303,7 +304,7 @@ func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID,
 			for _, g := range p.Groups {
 				pos = max(pos, g.Position)
 			}
-			id, err := createGroup(ctx, tx, p.ID, KindIntro, pos+1, Group{})
+			id, err := createGroup(ctx, tx, p.ID, KindIntro, pos+1, match.Group{})
 			if err != nil {
 				return err
 			}
@@ -495,11 +496,11 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 
 // sendIntroduction queues one email to each member of g about the others.
 func (f *Followup) sendIntroduction(ctx context.Context, tx *sql.Tx, now time.Time, ev events.Event, g StoredGroup) error {
-	shared := make([]Person, len(g.Members))
+	shared := make([]match.Person, len(g.Members))
 	for i, m := range g.Members {
 		shared[i] = m.SharedPerson()
 	}
-	reason := Describe(shared)
+	reason := match.Describe(shared)
 	for _, m := range g.Members {
 		stop, err := createToken(ctx, tx, now, m.RegistrationID, 0, purposeStop, f.StopLinkLifetime)
 		if err != nil {
@@ -553,11 +554,11 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 			return refuse("followup.refused.seed_too_small")
 		}
 		lang := web.SupportedLang(ev.Language)
-		shared := make([]Person, len(members))
+		shared := make([]match.Person, len(members))
 		for i, m := range members {
 			shared[i] = m.SharedPerson()
 		}
-		reason := Describe(shared)
+		reason := match.Describe(shared)
 		title := f.Cat.T(lang, "followup.network.series_title", "Title", shorten(ev.Title, 120))
 		se := events.Series{Title: title, OrganiserID: ev.Organiser.ID,
 			Description: inLang(lang, reason.ReasonNB, reason.ReasonEN) + "\n\n" + f.Cat.T(lang, "followup.network.description")}
@@ -646,11 +647,11 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 			return refuse("followup.refused.publish_first")
 		}
 		members := consenting(g.Members)
-		shared := make([]Person, len(members))
+		shared := make([]match.Person, len(members))
 		for i, m := range members {
 			shared[i] = m.SharedPerson()
 		}
-		reason := Describe(shared)
+		reason := match.Describe(shared)
 		for _, m := range members {
 			stop, err := createToken(ctx, tx, now, m.RegistrationID, 0, purposeStop, f.StopLinkLifetime)
 			if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions"
+	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -1063,7 +1064,7 @@ func TestFollowupCatalogue(t *testing.T) {
 			t.Errorf("audit.action.%s is missing", m[1])
 		}
 	}
-	for _, rule := range []string{introductions.RuleOrganisation, introductions.RuleTopSector, introductions.RulePublicOnly} {
+	for _, rule := range []string{match.RuleOrganisation, match.RuleTopSector, match.RulePublicOnly} {
 		if !keys["nb"]["followup.refused.rule_"+rule] {
 			t.Errorf("no message for the rule %s", rule)
 		}

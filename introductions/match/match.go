@@ -1,8 +1,7 @@
-// Package introductions introduces attendees who opted in to one another after
-// an event, and proposes network seeds an organiser can turn into a network
-// series.
-//
-// # Matching
+// Package match groups attendees who agreed to be introduced, and proposes
+// network seeds an organiser can turn into a network series. Package
+// introductions stores its proposals and sends them; "moteplass match" runs
+// it on people given as JSON or CSV (ReadJSON, ReadCSV).
 //
 // Match is a pure function: no I/O, no clock, no global state. The same
 // people in the same order with the same Options.Seed give the same Result.
@@ -52,7 +51,7 @@
 // to 25 people, 4 at 100), later ones from perturbed orders, and the best is
 // kept: single swaps are often blocked by the hard rules in small populations.
 // Pair scores are precomputed in a byte matrix up to 6,000 people.
-package introductions
+package match
 
 import (
 	"cmp"
