@@ -1,4 +1,4 @@
-package introductions
+package main
 
 import (
 	"bufio"
@@ -18,11 +18,11 @@ const maxInput = 64 << 20
 // listing them.
 const maxReported = 20
 
-// RunCLI runs "moteplass match": people as JSON (or CSV with --csv) on stdin,
+// matchCmd runs `moteplass match`: people as JSON (or CSV with --csv) on stdin,
 // the result as indented JSON on stdout. It returns the exit status: 0 on
 // success, 2 for bad flags or bad input (explained on stderr, naming the row
 // and the field), 1 when the result cannot be written.
-func RunCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func matchCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("moteplass match", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Int64("seed", 1, "random seed: the same input and seed give the same groups")

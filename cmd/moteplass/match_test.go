@@ -1,4 +1,4 @@
-package introductions
+package main
 
 import (
 	"bytes"
@@ -17,13 +17,15 @@ import (
 func runCLI(t *testing.T, input string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = RunCLI(args, strings.NewReader(input), &out, &errOut)
+	code = matchCmd(args, strings.NewReader(input), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
+// readTestdata reads one of the matching's example inputs: package match reads
+// the same files and checks the properties of their results.
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("match/testdata/" + name)
+	b, err := os.ReadFile("../../introductions/match/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func decodeOutput(t *testing.T, stdout string) match.Result {
 	return res
 }
 
-func TestRunCLIGoodInput(t *testing.T) {
+func TestMatchCmdGoodInput(t *testing.T) {
 	tests := []struct {
 		name     string
 		file     string
@@ -115,7 +117,7 @@ func TestRunCLIGoodInput(t *testing.T) {
 	}
 }
 
-func TestRunCLIEmptyArray(t *testing.T) {
+func TestMatchCmdEmptyArray(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "[]")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -125,7 +127,7 @@ func TestRunCLIEmptyArray(t *testing.T) {
 	}
 }
 
-func TestRunCLIBadInput(t *testing.T) {
+func TestMatchCmdBadInput(t *testing.T) {
 	const good = `{"id": "a", "organisation": "NAV", "level": "middle"}`
 	tests := []struct {
 		name  string
@@ -210,7 +212,7 @@ func TestRunCLIBadInput(t *testing.T) {
 	}
 }
 
-func TestRunCLIListsAtMostTwentyProblems(t *testing.T) {
+func TestMatchCmdListsAtMostTwentyProblems(t *testing.T) {
 	rows := make([]string, 25)
 	for i := range rows {
 		rows[i] = fmt.Sprintf(`{"id": "p%d", "organisation": "X", "level": "boss"}`, i)
