@@ -113,12 +113,18 @@ func ready(ev events.Event, now time.Time) error {
 	return nil
 }
 
-// draft reads the event's proposal for a change: it must exist and not be sent.
-func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
+// proposal reads the event's proposal for a change: it must exist.
+func proposal(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 	p, err := FindProposal(ctx, tx, eventID)
 	if errors.Is(err, ErrNotFound) {
 		return p, refuse("followup.refused.no_proposal")
 	}
+	return p, err
+}
+
+// draft reads the event's proposal for a change: it must exist and not be sent.
+func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
+	p, err := proposal(ctx, tx, eventID)
 	if err != nil {
 		return p, err
 	}
@@ -126,6 +132,88 @@ func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 		return p, refuse("followup.refused.sent")
 	}
 	return p, nil
+}
+
+// needs are what a change requires before it runs, each refused with its
+// own message when missing.
+type needs int
+
+const (
+	needEnded    needs = 1 << iota // the event has ended and is not cancelled (ready)
+	needProposal                   // the event has a proposal, sent or not (proposal)
+	needDraft                      // the event has a proposal not sent yet (draft)
+)
+
+// followupChange is what a change sees inside its transaction.
+type followupChange struct {
+	tx  *sql.Tx
+	now time.Time
+	ev  events.Event // locked; the user may manage it
+	p   Proposal     // with needProposal or needDraft
+	// changed are the groups the organiser changed, described again (and
+	// the round touched) after the change.
+	changed []int64
+}
+
+// groupChanged marks group id of the proposal (needDraft) as changed by the
+// organiser: once the change is done, its score and reason are worked out
+// again from its members (or it is deleted when empty).
+func (c *followupChange) groupChanged(id int64) { c.changed = append(c.changed, id) }
+
+// auditEntry is what a change records in the audit log, for the event's
+// organiser. The zero entry records nothing: the change found nothing to do.
+type auditEntry struct {
+	action, targetType string
+	targetID           int64
+	detail             string
+}
+
+// changeFollowup runs one change an organiser makes to an event's
+// follow-up, as one transaction, always in this order: lock the event and
+// check that u may manage it; refuse the change when what it needs is
+// missing (see needs); run do; describe again the groups do changed and
+// touch the round; record do's audit entry.
+func (f *Followup) changeFollowup(ctx context.Context, u *organisers.User, eventID int64, need needs,
+	do func(c *followupChange) (auditEntry, error)) error {
+	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+		ev, err := lockEvent(ctx, tx, u, eventID)
+		if err != nil {
+			return err
+		}
+		if need&needEnded != 0 {
+			if err := ready(ev, now); err != nil {
+				return err
+			}
+		}
+		c := &followupChange{tx: tx, now: now, ev: ev}
+		switch {
+		case need&needDraft != 0:
+			c.p, err = draft(ctx, tx, eventID)
+		case need&needProposal != 0:
+			c.p, err = proposal(ctx, tx, eventID)
+		}
+		if err != nil {
+			return err
+		}
+		entry, err := do(c)
+		if err != nil {
+			return err
+		}
+		for _, id := range c.changed {
+			if err := refreshGroup(ctx, tx, id, true); err != nil {
+				return err
+			}
+		}
+		if len(c.changed) > 0 {
+			if err := touchRound(ctx, tx, now, c.p.ID); err != nil {
+				return err
+			}
+		}
+		if entry == (auditEntry{}) {
+			return nil
+		}
+		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, entry.action, entry.targetType, entry.targetID, entry.detail)
+	})
 }
 
 func randomSeed() int64 {
@@ -139,45 +227,39 @@ func randomSeed() int64 {
 // is, so a second click changes nothing.
 func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int64, again bool) error {
 	seed := randomSeed()
-	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		if err := ready(ev, now); err != nil {
-			return err
-		}
+	return f.changeFollowup(ctx, u, eventID, needEnded, func(c *followupChange) (auditEntry, error) {
+		tx, now, ev := c.tx, c.now, c.ev
 		round, err := FindRound(ctx, tx, eventID)
 		exists := err == nil
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return err
+			return auditEntry{}, err
 		case round.Sent():
-			return refuse("followup.refused.sent")
+			return auditEntry{}, refuse("followup.refused.sent")
 		case !again:
-			return nil
+			return auditEntry{}, nil
 		}
 		if exists {
 			var started int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM intro_groups WHERE round_id = ? AND started_at IS NOT NULL`,
 				round.ID).Scan(&started); err != nil {
-				return fmt.Errorf("introductions: started seeds: %w", err)
+				return auditEntry{}, fmt.Errorf("introductions: started seeds: %w", err)
 			}
 			if started > 0 {
-				return refuse("followup.refused.network_started")
+				return auditEntry{}, refuse("followup.refused.network_started")
 			}
 		}
 		people, _, err := Eligible(ctx, tx, eventID)
 		if err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		if len(people) < 2 {
-			return refuse("followup.refused.too_few")
+			return auditEntry{}, refuse("followup.refused.too_few")
 		}
 		met, err := alreadyMet(ctx, tx, ev.Organiser.ID, eventID, people)
 		if err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		persons := make([]match.Person, len(people))
 		for i, p := range people {
@@ -193,34 +275,34 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 			round.ID, err = createRound(ctx, tx, now, eventID, seed)
 		}
 		if err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		for i, g := range res.Introductions {
 			if _, err := createGroup(ctx, tx, round.ID, KindIntro, i+1, g); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
 		for i, g := range res.NetworkSeeds {
 			if _, err := createGroup(ctx, tx, round.ID, KindSeed, i+1, g); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
 		for _, un := range res.Unplaced {
 			var regID int64
 			if _, err := fmt.Sscan(un.ID, &regID); err != nil {
-				return fmt.Errorf("introductions: unplaced id %q: %w", un.ID, err)
+				return auditEntry{}, fmt.Errorf("introductions: unplaced id %q: %w", un.ID, err)
 			}
 			if err := setLeftOut(ctx, tx, round.ID, regID, CauseMatch, un.ReasonNB, un.ReasonEN); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
 		action := "introductions_generate"
 		if exists {
 			action = "introductions_regenerate"
 		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, action, "event", eventID,
+		return auditEntry{action, "event", eventID,
 			fmt.Sprintf("seed %d: %d people, %d groups, %d network seeds, %d left out",
-				seed, len(people), len(res.Introductions), len(res.NetworkSeeds), len(res.Unplaced)))
+				seed, len(people), len(res.Introductions), len(res.NetworkSeeds), len(res.Unplaced))}, nil
 	})
 }
 
@@ -263,15 +345,8 @@ const NewGroup = 0
 // (NewGroup). It refuses a move that would put two people of the same
 // organisation, or two top leaders of the same sector, together.
 func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID, target int64) error {
-	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		p, err := draft(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
+	return f.changeFollowup(ctx, u, eventID, needDraft, func(c *followupChange) (auditEntry, error) {
+		tx, p := c.tx, c.p
 		from := p.introGroupOf(regID)
 		var who Participant
 		if from != nil {
@@ -283,20 +358,20 @@ func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID,
 		} else if l, ok := p.leftOut(regID); ok {
 			who = l.Participant
 		} else {
-			return refuse("followup.refused.not_in_proposal")
+			return auditEntry{}, refuse("followup.refused.not_in_proposal")
 		}
 		var to *StoredGroup
 		if target != NewGroup {
 			to = p.group(target)
 			if to == nil || to.Kind != KindIntro {
-				return refuse("followup.refused.no_group")
+				return auditEntry{}, refuse("followup.refused.no_group")
 			}
 			if from != nil && from.ID == to.ID {
-				return nil
+				return auditEntry{}, nil
 			}
 			for _, m := range to.Members {
 				if rule := match.Conflict(who.Person(), m.Person()); rule != "" {
-					return refuse("followup.refused.rule_"+rule, "Name", who.Name, "Other", m.Name, "Group", to.Position)
+					return auditEntry{}, refuse("followup.refused.rule_"+rule, "Name", who.Name, "Other", m.Name, "Group", to.Position)
 				}
 			}
 		} else {
@@ -306,68 +381,47 @@ func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID,
 			}
 			id, err := createGroup(ctx, tx, p.ID, KindIntro, pos+1, match.Group{})
 			if err != nil {
-				return err
+				return auditEntry{}, err
 			}
 			to = &StoredGroup{ID: id, Kind: KindIntro, Position: pos + 1}
 		}
 		if from != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE intro_members SET group_id = ? WHERE round_id = ? AND kind = 'intro' AND registration_id = ?`,
 				to.ID, p.ID, regID); err != nil {
-				return fmt.Errorf("introductions: move %d: %w", regID, err)
+				return auditEntry{}, fmt.Errorf("introductions: move %d: %w", regID, err)
 			}
-			if err := refreshGroup(ctx, tx, from.ID, true); err != nil {
-				return err
-			}
+			c.groupChanged(from.ID)
 		} else {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM intro_left_out WHERE round_id = ? AND registration_id = ?`, p.ID, regID); err != nil {
-				return fmt.Errorf("introductions: move %d: %w", regID, err)
+				return auditEntry{}, fmt.Errorf("introductions: move %d: %w", regID, err)
 			}
 			if err := addMember(ctx, tx, p.ID, to.ID, KindIntro, regID); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
-		if err := refreshGroup(ctx, tx, to.ID, true); err != nil {
-			return err
-		}
-		if err := touchRound(ctx, tx, now, p.ID); err != nil {
-			return err
-		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, "introductions_move", "registration", regID,
-			fmt.Sprintf("event %d, to group %d", eventID, to.Position))
+		c.groupChanged(to.ID)
+		return auditEntry{"introductions_move", "registration", regID, fmt.Sprintf("event %d, to group %d", eventID, to.Position)}, nil
 	})
 }
 
 // Remove takes a person out of their introduction group; they are listed
 // as left out by the organiser.
 func (f *Followup) Remove(ctx context.Context, u *organisers.User, eventID, regID int64) error {
-	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		p, err := draft(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
+	return f.changeFollowup(ctx, u, eventID, needDraft, func(c *followupChange) (auditEntry, error) {
+		tx, p := c.tx, c.p
 		from := p.introGroupOf(regID)
 		if from == nil {
-			return refuse("followup.refused.not_in_group")
+			return auditEntry{}, refuse("followup.refused.not_in_group")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM intro_members WHERE round_id = ? AND kind = 'intro' AND registration_id = ?`,
 			p.ID, regID); err != nil {
-			return fmt.Errorf("introductions: remove %d: %w", regID, err)
+			return auditEntry{}, fmt.Errorf("introductions: remove %d: %w", regID, err)
 		}
 		if err := setLeftOut(ctx, tx, p.ID, regID, CauseRemoved, "", ""); err != nil {
-			return err
+			return auditEntry{}, err
 		}
-		if err := refreshGroup(ctx, tx, from.ID, true); err != nil {
-			return err
-		}
-		if err := touchRound(ctx, tx, now, p.ID); err != nil {
-			return err
-		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, "introductions_remove", "registration", regID,
-			fmt.Sprintf("event %d, from group %d", eventID, from.Position))
+		c.groupChanged(from.ID)
+		return auditEntry{"introductions_remove", "registration", regID, fmt.Sprintf("event %d, from group %d", eventID, from.Position)}, nil
 	})
 }
 
@@ -429,21 +483,11 @@ func (f *Followup) Preview(ctx context.Context, eventID int64) (Plan, error) {
 // sent, so either both happen or neither.
 func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int64) (Plan, error) {
 	var pl Plan
-	err := f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		if err := ready(ev, now); err != nil {
-			return err
-		}
-		p, err := draft(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
+	err := f.changeFollowup(ctx, u, eventID, needEnded|needDraft, func(c *followupChange) (auditEntry, error) {
+		tx, now, ev, p := c.tx, c.now, c.ev, c.p
 		pl = plan(p)
 		if len(pl.Send) == 0 {
-			return refuse("followup.refused.nothing_to_send")
+			return auditEntry{}, refuse("followup.refused.nothing_to_send")
 		}
 		// Drop those who withdrew, and the lone: the proposal keeps what was sent.
 		for _, w := range pl.Withdrawn {
@@ -452,41 +496,41 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 				`DELETE FROM intro_left_out WHERE round_id = ? AND registration_id = ?`,
 			} {
 				if _, err := tx.ExecContext(ctx, q, p.ID, w.RegistrationID); err != nil {
-					return fmt.Errorf("introductions: drop %d: %w", w.RegistrationID, err)
+					return auditEntry{}, fmt.Errorf("introductions: drop %d: %w", w.RegistrationID, err)
 				}
 			}
 		}
 		for _, m := range pl.Alone {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM intro_members WHERE id = ?`, m.ID); err != nil {
-				return fmt.Errorf("introductions: drop %d: %w", m.RegistrationID, err)
+				return auditEntry{}, fmt.Errorf("introductions: drop %d: %w", m.RegistrationID, err)
 			}
 			if err := setLeftOut(ctx, tx, p.ID, m.RegistrationID, CauseAlone, "", ""); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
 		for _, g := range p.Groups {
 			kept := slices.IndexFunc(pl.Send, func(s StoredGroup) bool { return s.ID == g.ID })
 			if kept < 0 || len(pl.Send[kept].Members) != len(g.Members) {
 				if err := refreshGroup(ctx, tx, g.ID, g.Edited); err != nil {
-					return err
+					return auditEntry{}, err
 				}
 			}
 		}
 		for _, g := range pl.Send {
 			if err := f.sendIntroduction(ctx, tx, now, ev, g); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE intro_rounds SET status = 'sent', sent_at = ?, updated_at = ? WHERE id = ? AND status = 'draft'`,
 			now, now, p.ID)
 		if err != nil {
-			return fmt.Errorf("introductions: mark sent: %w", err)
+			return auditEntry{}, fmt.Errorf("introductions: mark sent: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return refuse("followup.refused.sent")
+			return auditEntry{}, refuse("followup.refused.sent")
 		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, "introductions_send", "event", eventID,
-			fmt.Sprintf("%d groups, %d emails, %d withdrawn, %d alone", len(pl.Send), pl.Emails, len(pl.Withdrawn), len(pl.Alone)))
+		return auditEntry{"introductions_send", "event", eventID,
+			fmt.Sprintf("%d groups, %d emails, %d withdrawn, %d alone", len(pl.Send), pl.Emails, len(pl.Withdrawn), len(pl.Alone))}, nil
 	})
 	if err != nil {
 		return Plan{}, err
@@ -527,31 +571,19 @@ func (f *Followup) sendIntroduction(ctx context.Context, tx *sql.Tx, now time.Ti
 // meeting: a draft has no page to sign up on. It returns the meeting's id.
 func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID, groupID int64) (int64, error) {
 	var meetingID int64
-	err := f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		if err := ready(ev, now); err != nil {
-			return err
-		}
-		p, err := FindProposal(ctx, tx, eventID)
-		if errors.Is(err, ErrNotFound) {
-			return refuse("followup.refused.no_proposal")
-		}
-		if err != nil {
-			return err
-		}
+	err := f.changeFollowup(ctx, u, eventID, needEnded|needProposal, func(c *followupChange) (auditEntry, error) {
+		tx, now, ev, p := c.tx, c.now, c.ev, c.p
+		var err error
 		g := p.group(groupID)
 		if g == nil || g.Kind != KindSeed {
-			return refuse("followup.refused.no_seed")
+			return auditEntry{}, refuse("followup.refused.no_seed")
 		}
 		if !g.StartedAt.IsZero() {
-			return refuse("followup.refused.started")
+			return auditEntry{}, refuse("followup.refused.started")
 		}
 		members := consenting(g.Members)
 		if len(members) < 2 {
-			return refuse("followup.refused.seed_too_small")
+			return auditEntry{}, refuse("followup.refused.seed_too_small")
 		}
 		lang := web.SupportedLang(ev.Language)
 		shared := make([]match.Person, len(members))
@@ -563,10 +595,10 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 		se := events.Series{Title: title, OrganiserID: ev.Organiser.ID,
 			Description: inLang(lang, reason.ReasonNB, reason.ReasonEN) + "\n\n" + f.Cat.T(lang, "followup.network.description")}
 		if se.Slug, err = freeSlug(ctx, tx, "series", events.Slugify(title)); err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		if err := events.CreateSeries(ctx, tx, &se); err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		meeting := events.Event{
 			Title:          f.Cat.T(lang, "followup.network.meeting_title", "Title", title),
@@ -591,18 +623,18 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 			Series:         &se,
 		}
 		if meeting.Slug, err = freeSlug(ctx, tx, "events", events.Slugify(meeting.Title)); err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		if err := events.CreateEvent(ctx, tx, now, &meeting); err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		meetingID = meeting.ID
 		if _, err := tx.ExecContext(ctx, `UPDATE intro_groups SET series_id = ?, network_event_id = ?, started_at = ? WHERE id = ?`,
 			se.ID, meeting.ID, now, g.ID); err != nil {
-			return fmt.Errorf("introductions: start network: %w", err)
+			return auditEntry{}, fmt.Errorf("introductions: start network: %w", err)
 		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, "network_start", "series", se.ID,
-			fmt.Sprintf("from network seed %d of event %d; first meeting %d", g.Position, eventID, meeting.ID))
+		return auditEntry{"network_start", "series", se.ID,
+			fmt.Sprintf("from network seed %d of event %d; first meeting %d", g.Position, eventID, meeting.ID)}, nil
 	})
 	return meetingID, err
 }
@@ -613,38 +645,28 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 // set. It returns the number of emails queued.
 func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventID, groupID int64) (int, error) {
 	sent := 0
-	err := f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := f.changeFollowup(ctx, u, eventID, needProposal, func(c *followupChange) (auditEntry, error) {
+		tx, now, ev, p := c.tx, c.now, c.ev, c.p
 		sent = 0
-		ev, err := lockEvent(ctx, tx, u, eventID)
-		if err != nil {
-			return err
-		}
-		p, err := FindProposal(ctx, tx, eventID)
-		if errors.Is(err, ErrNotFound) {
-			return refuse("followup.refused.no_proposal")
-		}
-		if err != nil {
-			return err
-		}
 		g := p.group(groupID)
 		if g == nil || g.Kind != KindSeed || g.StartedAt.IsZero() {
-			return refuse("followup.refused.no_seed")
+			return auditEntry{}, refuse("followup.refused.no_seed")
 		}
 		if !g.InvitedAt.IsZero() {
-			return refuse("followup.refused.invited")
+			return auditEntry{}, refuse("followup.refused.invited")
 		}
 		if g.NetworkEventID == 0 {
-			return refuse("followup.refused.meeting_gone")
+			return auditEntry{}, refuse("followup.refused.meeting_gone")
 		}
 		meeting, err := events.LockEvent(ctx, tx, g.NetworkEventID)
 		if errors.Is(err, events.ErrNotFound) {
-			return refuse("followup.refused.meeting_gone")
+			return auditEntry{}, refuse("followup.refused.meeting_gone")
 		}
 		if err != nil {
-			return err
+			return auditEntry{}, err
 		}
 		if meeting.Status != "published" {
-			return refuse("followup.refused.publish_first")
+			return auditEntry{}, refuse("followup.refused.publish_first")
 		}
 		members := consenting(g.Members)
 		shared := make([]match.Person, len(members))
@@ -655,21 +677,21 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 		for _, m := range members {
 			stop, err := createToken(ctx, tx, now, m.RegistrationID, 0, purposeStop, f.StopLinkLifetime)
 			if err != nil {
-				return err
+				return auditEntry{}, err
 			}
 			data := NetworkEmail{Name: m.Name, Event: ev, Meeting: meeting, InviteCode: meeting.InviteCode,
 				MeetingURL: f.link("/events/", meeting.Slug, m.Lang), Members: len(members),
 				Reason: inLang(m.Lang, reason.ReasonNB, reason.ReasonEN), StopURL: f.link("/introductions/stop/", stop, m.Lang)}
 			if err := f.queue(ctx, tx, now, mailNetwork, m.Participant, ev, data, fmt.Sprintf("introduction-network:%d", m.ID)); err != nil {
-				return err
+				return auditEntry{}, err
 			}
 			sent++
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE intro_groups SET invited_at = ? WHERE id = ?`, now, g.ID); err != nil {
-			return fmt.Errorf("introductions: invited: %w", err)
+			return auditEntry{}, fmt.Errorf("introductions: invited: %w", err)
 		}
-		return organisers.Audit(ctx, tx, now, u, ev.Organiser.ID, "network_invite", "event", meeting.ID,
-			fmt.Sprintf("%d invitations from network seed %d of event %d", sent, g.Position, eventID))
+		return auditEntry{"network_invite", "event", meeting.ID,
+			fmt.Sprintf("%d invitations from network seed %d of event %d", sent, g.Position, eventID)}, nil
 	})
 	if err != nil {
 		return 0, err
