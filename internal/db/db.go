@@ -31,6 +31,13 @@ var ErrUnique = errors.New("db: unique constraint violated")
 // busy timeout. Handlers answer it with "try again", never a 500.
 var ErrBusy = errors.New("db: database is busy")
 
+// ErrUnavailable is returned (wrapped) when the storage itself cannot be
+// used: the disk is full, the file system is read-only or failing, a file
+// cannot be opened or is damaged, or a file of the database was lost under
+// the running server (see Health). Nothing of the failed write is stored.
+// Handlers answer it with "try again shortly" (503), never a 500.
+var ErrUnavailable = errors.New("db: storage unavailable")
+
 // DB holds the write and read pools.
 type DB struct {
 	write *sql.DB
@@ -190,20 +197,30 @@ func (d *DB) OnCommit(fn func()) { d.onCommit = append(d.onCommit, fn) }
 // maintenance statement on Write()).
 func (d *DB) Touch() { d.generation.Add(1) }
 
-// Classify wraps SQLite's constraint and busy errors in the package
-// sentinels; other errors come back unchanged.
+// Classify wraps SQLite's constraint, busy and storage errors in the
+// package sentinels (ErrUnique, ErrBusy, ErrUnavailable); other errors, and
+// errors already classified, come back unchanged.
 func Classify(err error) error {
 	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) {
+	if err == nil || !errors.As(err, &se) || errors.Is(err, ErrUnique) || errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) {
 		return err
 	}
-	switch se.Code() & 0xff {
+	return classifyCode(se.Code(), err)
+}
+
+// classifyCode is Classify for an error with SQLite result code code
+// (primary code in the low byte, the extended code above it).
+func classifyCode(code int, err error) error {
+	switch code & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT:
-		if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		if code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return fmt.Errorf("%w: %w", ErrUnique, err)
 		}
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("%w: %w", ErrBusy, err)
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
