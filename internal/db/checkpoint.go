@@ -38,7 +38,8 @@ type checkpointer struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
-	frames   int // in the log at the last checkpoint (loop only)
+	frames   int  // in the log at the last checkpoint (loop only)
+	failing  bool // the last checkpoint failed (loop only)
 }
 
 func (d *DB) startCheckpointer(path string) error {
@@ -71,7 +72,16 @@ func (d *DB) checkpointLoop() {
 		if g == copied {
 			continue
 		}
-		if all, err := d.checkpoint(context.Background()); err == nil && all {
+		all, err := d.checkpoint(context.Background())
+		switch {
+		case err != nil && !d.ckpt.failing:
+			// the log then grows until checkpoints succeed again
+			d.logger().Warn("database checkpoint failed", "reason", describe(err), "sqlite", sqliteMessage(err))
+		case err == nil && d.ckpt.failing:
+			d.logger().Info("database checkpoints succeed again")
+		}
+		d.ckpt.failing = err != nil
+		if err == nil && all {
 			copied = g
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,10 @@ var ErrUnavailable = errors.New("db: storage unavailable")
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	path  string
+
+	// log is where the database reports faults of its storage (SetLogger).
+	log atomic.Pointer[slog.Logger]
 
 	// Now is the clock; tests replace it. Transactions fix "now" once at
 	// their start (see Tx) so one change has one timestamp.
@@ -60,6 +65,8 @@ type DB struct {
 	batch batchQueue
 	// ckpt checkpoints the write-ahead log beside the writer.
 	ckpt checkpointer
+	// health is whether the database can be written (see Health).
+	health health
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -108,7 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: w, Now: time.Now, gate: make(chan struct{}, 1)}
+	d := &DB{write: w, path: path, Now: time.Now, gate: make(chan struct{}, 1)}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -126,13 +133,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	d.startProbes()
 	return d, nil
 }
 
-// Close stops the checkpoints and closes the pools; the WAL is
+// Close stops the checkpoints and probes and closes the pools; the WAL is
 // checkpointed by SQLite when the last connection closes.
 func (d *DB) Close() error {
+	d.stopProbes()
 	return errors.Join(d.stopCheckpointer(), d.read.Close(), d.write.Close())
+}
+
+// SetLogger sets where the database reports faults of its storage (a
+// write that fails for want of space, a file lost under the server);
+// slog's default logger until then.
+func (d *DB) SetLogger(l *slog.Logger) { d.log.Store(l) }
+
+func (d *DB) logger() *slog.Logger {
+	if l := d.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 // Read is the pool for queries that change nothing.
@@ -142,7 +163,8 @@ func (d *DB) Read() *sql.DB { return d.read }
 // inside a transaction (VACUUM, checkpoints, backups).
 func (d *DB) Write() *sql.DB { return d.write }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query (see Health for whether
+// it can be written).
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
 	return d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
@@ -165,23 +187,28 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 	case <-ctx.Done():
 		return fmt.Errorf("db: waiting to write: %w", ctx.Err())
 	}
+	if err := d.refusal(); err != nil {
+		return err
+	}
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", Classify(err))
+		return d.failed(fmt.Errorf("db: begin: %w", Classify(err)))
 	}
 	defer tx.Rollback()
 	if err := fn(tx, d.Now().UTC().Truncate(time.Microsecond)); err != nil {
-		return Classify(err)
+		return d.failed(Classify(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", Classify(err))
+		return d.failed(fmt.Errorf("db: commit: %w", Classify(err)))
 	}
 	d.committed()
 	return nil
 }
 
-// committed marks a commit: caches see a new generation, hooks run.
+// committed marks a commit: the database can be written, caches see a
+// new generation, hooks run.
 func (d *DB) committed() {
+	d.wrote()
 	d.generation.Add(1)
 	for _, fn := range d.onCommit {
 		fn()
