@@ -88,6 +88,11 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		// never create the file: a reader opened after the database file
+		// was deleted under the server would make a new, empty one at its
+		// path, which a restart would then take for the database (and
+		// whose shared memory clashes with the open one's)
+		q.Set("mode", "rw")
 	} else {
 		// checkpoints are made beside the writer (see checkpointer)
 		q.Add("_pragma", "wal_autocheckpoint(0)")

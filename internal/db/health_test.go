@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +127,175 @@ func TestProbeChangesNoData(t *testing.T) {
 	}
 	if d.Generation() != g || hooks != 0 {
 		t.Errorf("a probe moved the generation %d -> %d and ran %d hooks", g, d.Generation(), hooks)
+	}
+}
+
+// TestDeletedWriteAheadLog: an operator deletes the -wal file of a running
+// database. The checkpointer sees that the file is gone, copies every
+// committed change into the database file at once (through the connection
+// that still has the old log open), says so loudly in the log, refuses
+// further writes and reports it in Health. The database file alone, which
+// is all a crash would leave, then holds every acknowledged commit.
+func TestDeletedWriteAheadLog(t *testing.T) {
+	for _, how := range []string{"deleted", "replaced"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := context.Background()
+			d, logs := openTest(t)
+			path := d.path
+			// A long read keeps the ordinary checkpoints from copying the
+			// commits below, as readers under a rush do: they are in the
+			// log only.
+			reader, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := reader.QueryRow(`SELECT COUNT(*) FROM regions`).Scan(new(int)); err != nil {
+				t.Fatal(err)
+			}
+			const n = 40
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := d.Batch(ctx, func(tx *sql.Tx, _ time.Time) error {
+						_, err := tx.Exec(`INSERT INTO regions (slug, name) VALUES (?, ?)`, "r"+strconv.Itoa(i), "R")
+						return err
+					}); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if err := os.Remove(path + "-wal"); err != nil {
+				t.Fatal(err)
+			}
+			if how == "replaced" {
+				if err := os.WriteFile(path+"-wal", nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// writes carry on into the old log until the loss is seen
+			afterErr := d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
+				_, err := tx.Exec(`INSERT INTO regions (slug, name) VALUES ('after', 'After')`)
+				return err
+			})
+			if afterErr != nil && !errors.Is(afterErr, ErrUnavailable) {
+				t.Fatal(afterErr)
+			}
+			time.Sleep(50 * time.Millisecond)
+			reader.Rollback()
+			waitFor(t, "health to report the lost log", func() bool { return d.Health(ctx) != nil })
+			herr := d.Health(ctx)
+			for _, want := range []string{"write-ahead log", "restart"} {
+				if !strings.Contains(herr.Error(), want) {
+					t.Errorf("health says %q, without %q", herr, want)
+				}
+			}
+			if !errors.Is(herr, ErrUnavailable) {
+				t.Errorf("health: %v, want ErrUnavailable", herr)
+			}
+			for _, want := range []string{`"level":"ERROR"`, "write-ahead log", "restart"} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("the log lacks %q:\n%s", want, logs)
+				}
+			}
+			err = d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
+				_, err := tx.Exec(`INSERT INTO regions (slug, name) VALUES ('refused', 'R')`)
+				return err
+			})
+			if !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("a write after the log was lost: %v, want ErrUnavailable", err)
+			}
+			if err := d.Batch(ctx, func(tx *sql.Tx, _ time.Time) error { return nil }); !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("a batched write after the log was lost: %v, want ErrUnavailable", err)
+			}
+			// reads carry on, from the database file
+			var all int
+			if err := d.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM regions WHERE slug GLOB 'r[0-9]*'`).Scan(&all); err != nil || all != n {
+				t.Errorf("a read after the log was saved: %d rows, %v", all, err)
+			}
+			// the probe does not make it healthy again
+			time.Sleep(2 * probeEvery)
+			if d.Health(ctx) == nil {
+				t.Fatal("healthy again without a restart")
+			}
+
+			// What a kill -9 leaves: the database file, with no log beside it.
+			crash := filepath.Join(t.TempDir(), "after-crash.db")
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(crash, body, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := sql.Open("sqlite", "file:"+crash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var kept, after int
+			if err := c.QueryRow(`SELECT COUNT(*) FROM regions WHERE slug GLOB 'r[0-9]*'`).Scan(&kept); err != nil {
+				t.Fatal(err)
+			}
+			c.QueryRow(`SELECT COUNT(*) FROM regions WHERE slug = 'after'`).Scan(&after)
+			if kept != n {
+				t.Errorf("the database file holds %d of the %d acknowledged commits", kept, n)
+			}
+			if afterErr == nil && after != 1 {
+				t.Error("the write acknowledged after the log was deleted is not in the database file")
+			}
+		})
+	}
+}
+
+// TestReplacedDatabaseFile: the database file itself deleted under the
+// server (or moved, or replaced by a restore done while it runs): writes
+// would go to a file nobody will open again, so they are refused, health
+// says so, and a copy of the data, which only the open connections can
+// still reach, is written beside it.
+func TestReplacedDatabaseFile(t *testing.T) {
+	ctx := context.Background()
+	d, logs := openTest(t)
+	if err := d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
+		_, err := tx.Exec(`INSERT INTO regions (slug, name) VALUES ('before', 'B')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(d.path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "health to report the moved file", func() bool { return d.Health(ctx) != nil })
+	waitFor(t, "writes to be refused", func() bool { return d.health.lost.Load() != nil })
+	if err := d.Health(ctx); !strings.Contains(err.Error(), "database file") {
+		t.Errorf("health: %v", err)
+	}
+	err := d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
+		_, err := tx.Exec(`INSERT INTO regions (slug, name) VALUES ('x', 'X')`)
+		return err
+	})
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a write to a moved database: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("nothing in the log:\n%s", logs)
+	}
+	// the data, reachable through the open files only, is copied beside it
+	waitFor(t, "the copy", func() bool { return strings.Contains(logs.String(), "rescued-") })
+	copies, _ := filepath.Glob(d.path + ".rescued-*")
+	if len(copies) != 1 {
+		t.Fatalf("copies: %v", copies)
+	}
+	c, err := sql.Open("sqlite", "file:"+copies[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var n int
+	if err := c.QueryRow(`SELECT COUNT(*) FROM regions WHERE slug = 'before'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the copy holds %d of the row written before (%v)", n, err)
 	}
 }
 
