@@ -22,9 +22,10 @@ import (
 // all in tx: lock the event (the state before), check that who may manage
 // it, let edit change a copy, check that who may manage the result (only
 // an admin may give an event to another organiser), raise the sequence
-// when attendees' calendars must change, save, read the event back as
-// saved, run OnChange and write the audit log under action. An error from
-// edit (a refusal, say) comes back as it is, and nothing is written.
+// when attendees' calendars must change (NextSequence), save, read the
+// event back as saved, run OnChange and write the audit log under action.
+// An error from edit (a refusal, say) comes back as it is, and nothing is
+// written.
 func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
 	before, err := LockEvent(ctx, tx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -44,9 +45,7 @@ func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *orga
 		return Change{}, organisers.ErrForbidden
 	}
 	ch := Change{Before: before, After: after}
-	if ch.TimeOrPlaceChanged() || ch.Cancelled() {
-		after.Sequence = before.Sequence + 1
-	}
+	after.Sequence = NextSequence(ch)
 	if err := prepareEvent(ctx, tx, &after); err != nil {
 		return ch, err
 	}
