@@ -167,7 +167,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	}))
 
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
-	ev.OnChange = a.Registrations.EventChanged(mail)
+	ev.Store.OnChange = a.Registrations.EventChanged(mail)
 	ev.RelayUTF8 = a.Mailer.AcceptsUTF8
 	ev.Routes(r)
 	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)
