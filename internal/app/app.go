@@ -152,12 +152,11 @@ func (a *App) routes() (*gin.Engine, error) {
 	reg.Routes(r)
 	reg.FeedRoutes(r)
 	// Data rights from the manage link (download, erasure) and, below,
-	// erasure on request for organisers; erasure confirmations are deleted
-	// once sent.
+	// erasure on request for organisers; the mail worker deletes an
+	// erasure's confirmation in the commit that records it sent.
 	privacy := registration.NewPrivacy(reg, mail)
 	privacy.ReplyTo = a.Config.ControllerEmail
 	privacy.Routes(r)
-	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
 
 	accounts := &organisers.Handler{
 		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
