@@ -729,10 +729,10 @@ func (b *syncBuffer) String() string {
 
 // Crashes, restarts and concurrency
 
-// A shutdown while the relay sits on a message cuts the exchange off: Run
-// returns at once, the message goes back to the queue (the relay may have
+// A shutdown while the relay sits on a message cuts the exchange off after
+// a second's grace: Run returns, the message goes back to the queue (the relay may have
 // taken it) and nothing is left "sending". After a restart every message
-// arrives; the cut-off one may arrive twice, with one Message-ID.
+// arrives; only a message cut off arrives twice, with one Message-ID.
 func TestShutdownCutsOffTheMessageInFlight(t *testing.T) {
 	d, path := openTestDB(t)
 	ts := startTestServer(t)
@@ -777,6 +777,17 @@ func TestShutdownCutsOffTheMessageInFlight(t *testing.T) {
 			cut.Status, cut.Attempts, cut.NextAttemptAt, cut.LastError)
 	}
 	waitFor(t, "the relay to keep its late copy", func() bool { return ts.messageIDs(t)[cut.MessageID] == 1 })
+	// The other senders' exchanges had a moment to finish; one that did
+	// not (a very busy machine) was cut off too.
+	interrupted := map[int64]bool{}
+	for _, id := range ids {
+		if strings.Contains(mustGet(t, d, id).LastError, "shut") {
+			interrupted[id] = true
+		}
+	}
+	if len(interrupted) > 1 {
+		t.Logf("%d messages cut off by the shutdown", len(interrupted))
+	}
 
 	// Restart: a new process, a new connection to the same file.
 	d2 := openDBAt(t, path)
@@ -785,12 +796,12 @@ func TestShutdownCutsOffTheMessageInFlight(t *testing.T) {
 	arrived := ts.messageIDs(t)
 	for _, id := range ids {
 		s := mustGet(t, d2, id)
-		want := 1
+		ok := arrived[s.MessageID] == 1 || (interrupted[id] && arrived[s.MessageID] == 2)
 		if id == cutID {
-			want = 2
+			ok = arrived[s.MessageID] == 2
 		}
-		if s.Status != StatusSent || arrived[s.MessageID] != want {
-			t.Errorf("message %d: %s, arrived %d times, want %d", id, s.Status, arrived[s.MessageID], want)
+		if s.Status != StatusSent || !ok {
+			t.Errorf("message %d: %s, arrived %d times (cut off: %v)", id, s.Status, arrived[s.MessageID], interrupted[id])
 		}
 	}
 }
@@ -879,6 +890,11 @@ func TestExpiredClaimIsSentOnce(t *testing.T) {
 func TestTwoWorkersNeverSendTwice(t *testing.T) {
 	d1, path := openTestDB(t)
 	ts := startTestServer(t)
+	// As a relay does, it takes a moment: with an instant one, the first
+	// worker's senders can keep SQLite's write lock busy back to back and
+	// the other process (waiting in SQLite's busy handler, not in our
+	// queue) gets no turn while the 300 go out.
+	ts.SlowData(5 * time.Millisecond)
 	cfg := testConfig(ts)
 	const n = 300
 	mustEnqueueMany(t, d1, n)

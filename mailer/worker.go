@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	mathrand "math/rand/v2"
 	"net/textproto"
@@ -142,10 +143,11 @@ func (w *Worker) Wake() {
 	}
 }
 
-// Run sends until ctx is cancelled. On cancel an SMTP exchange in flight is
-// cut off (its connection closed) and its message queued again, and Run
-// returns once every sender has recorded what it held: a shutdown does not
-// wait for a relay that does not answer.
+// Run sends until ctx is cancelled. On cancel an SMTP exchange in flight
+// that does not end within cutOffGrace is cut off (its connection closed)
+// and its message queued again, and Run returns once every sender has
+// recorded what it held: a shutdown does not wait for a relay that does not
+// answer.
 func (w *Worker) Run(ctx context.Context) {
 	if w.cfg.Host == "" {
 		w.logger.Warn("mailer: no mail server configured; mail is held, not sent")
@@ -411,11 +413,7 @@ func (w *Worker) sendOne(ctx context.Context, conn *connection, s Stored) outcom
 	if err := conn.smtp.UpdateDeadline(w.Timeout); err != nil {
 		return outcome{broken: true, reason: oneLine(err.Error())}
 	}
-	// A shutdown closes the connection under the exchange: that ends a
-	// read waiting for a relay that does not answer. (The smtp.Client
-	// keeps its lock while it reads, so its own Close would wait too.)
-	text := conn.smtp.Text
-	defer context.AfterFunc(ctx, func() { _ = text.Close() })()
+	defer cutOff(ctx, conn.smtp.Text)()
 	// A 5xx to MAIL FROM is about us (sender refused, authentication
 	// needed), not about this message: it is retried like a 4xx, so a
 	// configuration mistake does not throw mail away.
@@ -438,6 +436,32 @@ func (w *Worker) sendOne(ctx context.Context, conn *connection, s Stored) outcom
 		return smtpFailure(conn.smtp, "end of DATA", err, true)
 	}
 	return outcome{sent: true}
+}
+
+// cutOffGrace is how long an exchange in flight may go on after a
+// shutdown began. A relay that answers does so well within it, and a
+// message cut off may arrive twice.
+const cutOffGrace = time.Second
+
+// cutOff closes the connection under an exchange once ctx is done and
+// cutOffGrace has passed, unless the returned stop comes first: that ends
+// a read waiting for a relay that does not answer. (The smtp.Client keeps
+// its lock while it reads, so its own Close would wait too.)
+func cutOff(ctx context.Context, conn io.Closer) (stop func()) {
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		select {
+		case <-finished:
+		case <-time.After(cutOffGrace):
+			_ = conn.Close()
+		}
+	}()
+	return func() { close(finished) }
 }
 
 // smtpFailure turns a failed SMTP command into an outcome. Only the

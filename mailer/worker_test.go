@@ -243,15 +243,15 @@ func TestTwoRenewingWorkersSendEachMessageOnce(t *testing.T) {
 	d1, path := openTestDB(t)
 	d2 := openDBAt(t, path)
 	ts := startTestServer(t)
-	ts.SlowData(30 * time.Millisecond)
+	ts.SlowData(40 * time.Millisecond) // 300 messages take 1.5 s or more
 	cfg := testConfig(ts)
 	const n = 300
 	mustEnqueueMany(t, d1, n)
 	var logs1, logs2 syncBuffer
 	w1, w2 := newTestWorker(t, d1, cfg, &logs1), newTestWorker(t, d2, cfg, &logs2)
 	for _, w := range []*Worker{w1, w2} {
-		// Short, so that the heartbeats run many times during the test.
-		w.Lease, w.Timeout = 2*time.Second, time.Second
+		// Short, so that the heartbeat (every second) runs during the test.
+		w.Lease, w.Timeout = 3*time.Second, 1500*time.Millisecond
 	}
 	stop1, stop2 := runWorker(w1), runWorker(w2)
 	waitFor(t, "all sent", func() bool { return countStatus(t, d1, StatusSent) == n })

@@ -37,8 +37,9 @@ func shutdownApp(t *testing.T, path string, relay *smtptest.Server) *app.App {
 // sends it with the same Message-ID (the silent relay may have kept it).
 //
 // The rule is a time bound, so the test measures real time; 10 s is the
-// rule itself and generous for what should take well under a second (the
-// worker used to wait out its 1-minute SMTP timeout).
+// rule itself and generous for what takes about a second (the exchange's
+// grace before it is cut off; the worker used to wait out its 1-minute
+// SMTP timeout).
 func TestShutdownWithASilentRelayTakesSeconds(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "moteplass.db")
 	silent := smtptest.Start(t)
