@@ -177,12 +177,11 @@ func (a *App) routes() (*gin.Engine, error) {
 	reg.Routes(r)
 	reg.FeedRoutes(r)
 	// Data rights from the manage link (download, erasure) and, below,
-	// erasure on request for organisers; erasure confirmations are deleted
-	// once sent.
+	// erasure on request for organisers; the mail worker deletes an
+	// erasure's confirmation in the commit that records it sent.
 	privacy := registration.NewPrivacy(reg, mail)
 	privacy.ReplyTo = a.Config.ControllerEmail
 	privacy.Routes(r)
-	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
 
 	// Organiser accounts. Reset links are looked up and sent by a job after
 	// the answer, which is the same for every address. Logins: 20 attempts
@@ -267,8 +266,20 @@ func (a *App) Listen() error {
 // Addr is the address the app listens on.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
+// The process is down within 10 s of SIGTERM, as supervisors expect
+// (systemd's TimeoutStopSec, a container's grace period), whatever a
+// client or the mail relay does: requests in flight get shutdownRequests
+// to finish, then the background jobs shutdownJobs to stop. The mail
+// worker cuts off an exchange with a relay that does not answer and
+// queues its message again.
+const (
+	shutdownRequests = 5 * time.Second
+	shutdownJobs     = 3 * time.Second
+)
+
 // Serve serves until ctx is done, then stops accepting, lets requests in
-// flight finish (up to 15 s) and returns.
+// flight finish (up to shutdownRequests; the rest are cut off), stops the
+// background jobs (up to shutdownJobs) and returns.
 func (a *App) Serve(ctx context.Context) error {
 	// What one connection can make the server hold: headers up to 64 KB
 	// (cookies and a language are far less), then a body of at most
@@ -282,32 +293,42 @@ func (a *App) Serve(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsCtx, cancelJobs := context.WithCancel(context.Background())
 	var jobs sync.WaitGroup
 	for _, job := range a.jobs {
-		jobs.Add(1)
-		go func() { defer jobs.Done(); job(jobsCtx) }()
+		jobs.Go(func() { job(jobsCtx) })
 	}
 	// the background jobs stop after the last request has finished, so
 	// nothing a request queued is left behind unsent for long
-	defer func() { stopJobs(); jobs.Wait() }()
+	stopJobs := func() error {
+		cancelJobs()
+		stopped := make(chan struct{})
+		go func() { jobs.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+			return nil
+		case <-time.After(shutdownJobs):
+			return fmt.Errorf("shutdown: background jobs still running after %v", shutdownJobs)
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, stopJobs())
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownRequests)
 	defer cancel()
+	var errs []error
 	if err := a.server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("shutdown: %w", err), a.server.Close())
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(append(errs, stopJobs())...)
 }
 
 // every runs fn now and then every interval until ctx is done; errors are
