@@ -142,6 +142,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	r.HEAD("/healthz", a.healthz)
 	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
 	r.GET("/privacy", a.privacy(rnd))
+	r.GET("/.well-known/security.txt", a.securityTxt)
 
 	emails, err := web.NewEmails(templates.FS, rnd)
 	if err != nil {
