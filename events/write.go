@@ -143,3 +143,20 @@ func UpdateEvent(ctx context.Context, tx *sql.Tx, now time.Time, e *Event) error
 	}
 	return replaceDetails(ctx, tx, e)
 }
+
+// prepareEvent makes a slug from the title when none was typed and saves a
+// new venue, inside the transaction that saves the event.
+func prepareEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
+	if ev.Slug == "" {
+		slug, err := uniqueSlug(ctx, tx, "events", Slugify(ev.Title), ev.ID)
+		if err != nil {
+			return err
+		}
+		ev.Slug = slug
+	}
+	if ev.Venue != nil && ev.Venue.ID == 0 {
+		// venues are shared between events: a changed venue is a new row
+		return CreateVenue(ctx, tx, ev.Venue)
+	}
+	return nil
+}

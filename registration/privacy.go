@@ -41,7 +41,8 @@ func ErasedEmail(id int64) string { return fmt.Sprintf("erased-%d@invalid", id) 
 
 // KindDataErased is the outbox kind (and template) of the email confirming
 // an erasure. It holds the address and nothing else about the person, and
-// SweepErasureReceipts deletes it once it has been sent.
+// is queued DeleteWhenSent: the mail worker deletes it in the commit that
+// records it sent.
 const KindDataErased = "data_erased"
 
 // ---- export ----
@@ -357,8 +358,9 @@ type Erasure struct {
 //     name and manage links), and so is every email to people they were
 //     introduced to that names them or holds their address;
 //   - last, a confirmation to the address is queued (when m is set). It has
-//     no name, only the address it goes to, and SweepErasureReceipts
-//     deletes it once sent.
+//     no name, only the address it goes to, and the mail worker deletes it
+//     in the commit that records it sent (mailer.Message.DeleteWhenSent),
+//     then empties the write-ahead log again.
 //
 // An unknown address is ErrNotFound and changes nothing.
 func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOptions) (Erasure, error) {
@@ -445,9 +447,9 @@ func (s *Service) Erase(ctx context.Context, m *Mail, email string, opt EraseOpt
 	// Done even if the request has gone: the erasure is committed.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	// The erasure has committed; if readers keep the WAL busy, the receipts
-	// sweep (every few minutes) empties it, so the person is not told the
-	// erasure failed.
+	// The erasure has committed; if readers keep the WAL busy, the mail
+	// worker empties it once the confirmation is out, so the person is not
+	// told the erasure failed.
 	if err := s.DB.EraseTraces(cctx); err != nil && !errors.Is(err, db.ErrBusy) {
 		return out, err
 	}
@@ -791,35 +793,13 @@ func (m *Mail) queueErased(ctx context.Context, tx *sql.Tx, now time.Time, to, l
 	if replyTo != "" && mailer.ValidateAddress(replyTo) != nil {
 		replyTo = ""
 	}
+	// The last place the erased address is stored: gone once it is out.
 	_, err = mailer.Enqueue(ctx, tx, now, mailer.Message{
 		Kind: KindDataErased, To: to, ReplyTo: replyTo,
 		Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML,
+		DeleteWhenSent: true,
 	})
 	return err
-}
-
-// SweepErasureReceipts deletes erasure confirmations that have been sent
-// (or have failed for good), the last place an erased address is stored,
-// and then empties the write-ahead log. It looks before it writes: most
-// runs find nothing.
-func (s *Service) SweepErasureReceipts(ctx context.Context) error {
-	var one int
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE status IN ('sent', 'failed') AND kind = ? LIMIT 1`,
-		KindDataErased).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("registration: sweep erasure receipts: %w", err)
-	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE status IN ('sent', 'failed') AND kind = ?`, KindDataErased)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("registration: sweep erasure receipts: %w", err)
-	}
-	return s.DB.EraseTraces(ctx)
 }
 
 // ErasureItem is one registration an erasure will remove, as the

@@ -24,6 +24,8 @@ func RekeyEmails(ctx context.Context, d *db.DB) (int, error) {
 		for _, t := range []struct{ table, id, key string }{
 			{"registrations", "id", "email_norm"},
 			{"personal_feeds", "rowid", "email_norm"},
+			// organisers' logins compare keys the same way
+			{"users", "id", "email"},
 		} {
 			n, err := mailer.Rekey(ctx, tx, t.table, t.id, t.key)
 			if err != nil {
