@@ -112,6 +112,20 @@ func replaceDetails(ctx context.Context, tx *sql.Tx, e *Event) error {
 	return nil
 }
 
+// SetCapacity sets an event's number of seats (ErrNotFound for no such
+// event). Who gets the seats freed is the registrations' business: call
+// it in their transaction.
+func SetCapacity(ctx context.Context, tx *sql.Tx, now time.Time, id int64, capacity int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE events SET capacity = ?, updated_at = ? WHERE id = ?`, capacity, now, id)
+	if err != nil {
+		return fmt.Errorf("events: capacity of %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // UpdateEvent writes every column of e (found by e.ID) and its target groups
 // and agenda anew. e.Region.ID and e.Organiser.ID must be set; a venue must
 // already exist (CreateVenue first for a new one).

@@ -1026,23 +1026,6 @@ func TestReadHelpers(t *testing.T) {
 			t.Errorf("statuses = %+v", got)
 		}
 	})
-	t.Run("DeleteQueuedForAddress drops unsent mail of that person only", func(t *testing.T) {
-		var n int64
-		err := d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
-			var err error
-			n, err = DeleteQueuedForAddress(ctx, tx, "ola@example.no")
-			return err
-		})
-		if err != nil || n != 1 {
-			t.Fatalf("deleted %d, %v; want 1", n, err)
-		}
-		if _, err := Get(ctx, d.Read(), olaIDs[2]); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Ola's queued message is still there: %v", err)
-		}
-		if _, err := Get(ctx, d.Read(), kariID); err != nil {
-			t.Errorf("another person's message went too: %v", err)
-		}
-	})
 	t.Run("PruneSent deletes mail sent before the cut-off", func(t *testing.T) {
 		var n int64
 		err := d.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
@@ -1058,6 +1041,25 @@ func TestReadHelpers(t *testing.T) {
 		}
 		if s := mustGet(t, d, olaIDs[1]); s.Status != StatusSent {
 			t.Errorf("recent sent message: %s", s.Status)
+		}
+	})
+	t.Run("ForgetTo drops the mail of that person only", func(t *testing.T) {
+		var n int64
+		err := d.Tx(ctx, func(tx *sql.Tx, _ time.Time) error {
+			var err error
+			n, err = ForgetTo(ctx, tx, " Ola@Example.no ", nil)
+			return err
+		})
+		if err != nil || n != 2 {
+			t.Fatalf("deleted %d, %v; want Ola's two messages left after the prune", n, err)
+		}
+		for _, id := range olaIDs {
+			if _, err := Get(ctx, d.Read(), id); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Ola's message %d is still there: %v", id, err)
+			}
+		}
+		if _, err := Get(ctx, d.Read(), kariID); err != nil {
+			t.Errorf("another person's message went too: %v", err)
 		}
 	})
 }

@@ -151,23 +151,6 @@ func ForAddress(ctx context.Context, r *sql.DB, emailNorm string) ([]Summary, er
 	return out, nil
 }
 
-// DeleteQueuedForAddress deletes every message to the address that has not
-// been sent (queued, held, being sent, failed), as part of erasing a person.
-// A message being sent at this moment may still arrive. Sent mail goes with
-// PruneSent. It returns the number of messages deleted.
-func DeleteQueuedForAddress(ctx context.Context, tx *sql.Tx, emailNorm string) (int64, error) {
-	emailNorm = NormalizeAddress(emailNorm)
-	if emailNorm == "" {
-		return 0, nil
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE to_address_norm = ? AND status <> 'sent'`,
-		emailNorm)
-	if err != nil {
-		return 0, fmt.Errorf("mailer: delete mail for address: %w", err)
-	}
-	return res.RowsAffected()
-}
-
 // PruneSent deletes mail sent before olderThan, and failed mail queued
 // before it: neither will be sent again, and both hold personal data. Run it
 // daily with now minus 30 days. It returns the number of messages deleted.

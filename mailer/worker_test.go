@@ -201,7 +201,7 @@ func TestLostClaimIsNotSent(t *testing.T) {
 		}, 1},
 		{"deleted by an erasure", func(t *testing.T, _ *sharedClock, other *Worker, id int64) {
 			err := other.db.Tx(context.Background(), func(tx *sql.Tx, _ time.Time) error {
-				_, err := DeleteQueuedForAddress(context.Background(), tx, "deltaker1@example.no")
+				_, err := ForgetTo(context.Background(), tx, "deltaker1@example.no", nil)
 				return err
 			})
 			if err != nil {

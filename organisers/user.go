@@ -238,3 +238,9 @@ var (
 	dummyMu     sync.Mutex
 	dummyHashes = map[int][]byte{}
 )
+
+// Rekey brings the login keys (users.email) stored before the one address
+// parser to today's NormaliseEmail (see db.Rekey).
+func Rekey(ctx context.Context, tx *sql.Tx) (int, error) {
+	return db.Rekey(ctx, tx, "users", "id", "email", NormaliseEmail)
+}

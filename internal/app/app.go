@@ -25,6 +25,7 @@ import (
 	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
 )
@@ -46,6 +47,8 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Registrations signs people up; its Notify sends their emails.
 	Registrations *registration.Service
+	// Privacy carries out people's data rights (download, erasure).
+	Privacy *privacy.Rights
 
 	// jobs run in the background while the app serves (see Serve).
 	jobs []func(ctx context.Context)
@@ -64,7 +67,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
 	// Address keys stored before the one address parser: an international
 	// domain becomes an A-label, so look-ups by either spelling find them.
-	if n, err := registration.RekeyEmails(ctx, d); err != nil {
+	if n, err := RekeyAddresses(ctx, d); err != nil {
 		d.Close()
 		return nil, err
 	} else if n > 0 {
@@ -95,7 +98,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), registration.Demo); err != nil {
+	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations); err != nil {
 		return err
 	}
 	a.Logger.Info("demo data loaded")
@@ -180,9 +183,10 @@ func (a *App) routes() (*gin.Engine, error) {
 	// Data rights from the manage link (download, erasure) and, below,
 	// erasure on request for organisers; the mail worker deletes an
 	// erasure's confirmation in the commit that records it sent.
-	privacy := registration.NewPrivacy(reg, mail)
-	privacy.ReplyTo = a.Config.ControllerEmail
-	privacy.Routes(r)
+	a.Privacy = &privacy.Rights{DB: a.DB, Registrations: a.Registrations, Emails: emails, BaseURL: a.Config.BaseURL,
+		ReplyTo: a.Config.ControllerEmail}
+	rights := privacy.NewHandler(a.Privacy, reg, rnd)
+	rights.Routes(r)
 
 	// Organiser accounts. Reset links are looked up and sent by a job after
 	// the answer, which is the same for every address. Logins: 20 attempts
@@ -210,7 +214,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
 	ev.AdminRoutes(admin, accounts)
-	privacy.AdminRoutes(admin, accounts)
+	rights.AdminRoutes(admin, accounts)
 	// The organisers' pages about registrations: the attendee list and its
 	// CSV, check-in at the door (and the QR code a person shows there),
 	// messages to a group, and the dashboards.
@@ -231,8 +235,7 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	// Retention: at start-up and daily, registrations are anonymised
 	// RetentionDays after their event; sent mail and expired links go.
-	retention := registration.NewRetention(a.Registrations, a.Config.RetentionDays)
-	retention.DeleteExpiredLinks = introductions.DeleteExpiredTokens
+	retention := privacy.NewRetention(a.DB, a.Config.RetentionDays)
 	a.jobs = append(a.jobs, a.every("retention", 24*time.Hour, retention.Run))
 	return r, nil
 }

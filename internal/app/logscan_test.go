@@ -20,7 +20,7 @@ import (
 	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/organisers"
-	"github.com/moteplass/moteplass/registration"
+	"github.com/moteplass/moteplass/privacy"
 )
 
 func privSendAll(t testing.TB, a *app.App) {
@@ -155,7 +155,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	apptest.Want(t, org.PostForm("/admin/erase", url.Values{"email": {people[2].email}, "confirm": {"1"}}), http.StatusSeeOther)
 	apptest.Want(t, org.PostForm("/admin/erase", url.Values{"email": {people[3].email}, "confirm": {"1"}}), http.StatusNotFound)
 	a.DB.Now = func() time.Time { return later.EndsAt.Add(400 * 24 * time.Hour) }
-	if err := registration.NewRetention(a.Registrations, 180).Run(ctx); err != nil {
+	if err := privacy.NewRetention(a.DB, 180).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	privSendAll(t, a)

@@ -26,6 +26,7 @@ var owners = map[string]string{
 	"005_introductions.sql": "introductions",
 	"007_feeds.sql":         "registration",
 	"010_capabilities.sql":  "registration",
+	"011_health.sql":        "db",
 }
 
 // sharedTables may be written by more than one package, and why.
