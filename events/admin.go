@@ -2,15 +2,14 @@ package events
 
 // The organisers' pages: their home with their events, creating and
 // editing an event, publishing, unpublishing, duplicating and cancelling
-// it. Every change to a saved event goes through one function (change),
+// it. Every change to a saved event goes through Store.Change (change.go),
 // which locks the event, saves it, runs OnChange (registration tells the
-// registrants) and writes the audit log, all in one transaction.
+// registrants) and writes the audit log, all in one transaction; the pages
+// here parse, render and redirect.
 
 import (
-	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -157,16 +156,6 @@ func (a *adminHandler) render(c *gin.Context, status int, page, title string, da
 }
 
 // ---- finding what the user may change ----
-
-// hidden is the answer for an object the user may not see: an admin learns
-// that it does not exist, anyone else gets the same 403 as for another
-// organisation's object, so ids cannot be probed.
-func hidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
 
 // loadEvent reads the event of the :id in the path, with its agenda, if
 // the user may manage it.
@@ -355,23 +344,6 @@ func (a *adminHandler) createEvent(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, eventAdminPath(ev.ID))
 }
 
-// prepareEvent makes a slug from the title when none was typed and saves a
-// new venue, inside the transaction that saves the event.
-func prepareEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
-	if ev.Slug == "" {
-		slug, err := uniqueSlug(ctx, tx, "events", Slugify(ev.Title), ev.ID)
-		if err != nil {
-			return err
-		}
-		ev.Slug = slug
-	}
-	if ev.Venue != nil && ev.Venue.ID == 0 {
-		// venues are shared between events: a changed venue is a new row
-		return CreateVenue(ctx, tx, ev.Venue)
-	}
-	return nil
-}
-
 // errStale means the event changed between the form and the save so that
 // the form no longer fits; the user sees the form again.
 var errStale = errors.New("events: the event changed while it was edited")
@@ -419,7 +391,7 @@ func (a *adminHandler) saveEvent(c *gin.Context) {
 		return
 	}
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		_, err := a.change(c.Request.Context(), tx, now, u, before.ID, "event_update", func(ev *Event) error {
+		_, err := a.Store.Change(c.Request.Context(), tx, now, u, before.ID, "event_update", func(ev *Event) error {
 			if errs := form.apply(ev, fc); errs.Any() {
 				return errStale
 			}
@@ -441,12 +413,6 @@ func (a *adminHandler) saveEvent(c *gin.Context) {
 	}
 	web.SetFlash(c, a.acc.Cookies, "flash.event_saved")
 	c.Redirect(http.StatusSeeOther, eventAdminPath(before.ID))
-}
-
-// needsConfirmation is a change of time or place of a published event with
-// confirmed participants: they all get an updated calendar invitation.
-func needsConfirmation(ch Change) bool {
-	return ch.Before.Status == "published" && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
 }
 
 // ConfirmPage asks "are you sure?" before a change that reaches registrants.
@@ -485,98 +451,10 @@ func hiddenFields(c *gin.Context) []HiddenField {
 	return out
 }
 
-// change is the one way an organiser's change to a saved event is written:
-// lock the event (the state before), let edit change a copy, raise the
-// sequence when attendees' calendars must change, save, read the event
-// back as saved, run OnChange and write the audit log, all in tx.
-func (a *adminHandler) change(ctx context.Context, tx *sql.Tx, now time.Time, u *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
-	before, err := LockEvent(ctx, tx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Change{}, hidden(u)
-	}
-	if err != nil {
-		return Change{}, err
-	}
-	if !u.CanManage(before.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
-	}
-	after := cloneEvent(before)
-	if err := edit(&after); err != nil {
-		return Change{}, err
-	}
-	if !u.CanManage(after.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
-	}
-	ch := Change{Before: before, After: after}
-	if ch.TimeOrPlaceChanged() || ch.Cancelled() {
-		after.Sequence = before.Sequence + 1
-	}
-	if err := prepareEvent(ctx, tx, &after); err != nil {
-		return ch, err
-	}
-	if err := UpdateEvent(ctx, tx, now, &after); err != nil {
-		return ch, err
-	}
-	if ch.After, err = LockEvent(ctx, tx, id); err != nil {
-		return ch, err
-	}
-	if a.OnChange != nil {
-		if err := a.OnChange(ctx, tx, now, ch); err != nil {
-			return ch, fmt.Errorf("events: on change of %d: %w", id, err)
-		}
-	}
-	return ch, organisers.Audit(ctx, tx, now, u, ch.After.Organiser.ID, action, "event", id, describeChange(ch))
-}
-
-// describeChange names what changed, for the audit log: field names and
-// numbers, never personal data.
-func describeChange(ch Change) string {
-	b, a := ch.Before, ch.After
-	var parts []string
-	add := func(changed bool, what string) {
-		if changed {
-			parts = append(parts, what)
-		}
-	}
-	add(b.Status != a.Status, b.Status+"→"+a.Status)
-	add(b.Title != a.Title, "title")
-	add(b.Slug != a.Slug, "slug")
-	add(b.Summary != a.Summary || b.Description != a.Description, "text")
-	add(!b.StartsAt.Equal(a.StartsAt) || !b.EndsAt.Equal(a.EndsAt), "time")
-	add(venueKey(b.Venue) != venueKey(a.Venue) || b.Mode != a.Mode || b.OnlineURL != a.OnlineURL, "place")
-	add(b.Region.ID != a.Region.ID, "region")
-	add(b.Organiser.ID != a.Organiser.ID, fmt.Sprintf("organiser %d→%d", b.Organiser.ID, a.Organiser.ID))
-	add(b.Capacity != a.Capacity, fmt.Sprintf("capacity %d→%d", b.Capacity, a.Capacity))
-	add(b.PriceNOK != a.PriceNOK, fmt.Sprintf("price %d→%d", b.PriceNOK, a.PriceNOK))
-	add(!b.RegistrationOpensAt.Equal(a.RegistrationOpensAt) || !b.RegistrationClosesAt.Equal(a.RegistrationClosesAt), "registration window")
-	add(!slices.Equal(b.Levels, a.Levels) || !slices.Equal(b.Roles, a.Roles) || b.Sector != a.Sector, "target group")
-	add(b.InvitationOnly != a.InvitationOnly || b.InviteCode != a.InviteCode, "invitation")
-	add(!sameAgenda(b.Agenda, a.Agenda), "agenda")
-	add(b.Host != a.Host, "host")
-	add(a.Sequence != b.Sequence, fmt.Sprintf("sequence %d", a.Sequence))
-	return strings.Join(parts, ", ")
-}
-
-func sameAgenda(x, y []AgendaItem) bool {
-	return slices.EqualFunc(x, y, func(p, q AgendaItem) bool {
-		return p.StartsAt.Equal(q.StartsAt) && p.Title == q.Title && p.Introducer == q.Introducer
-	})
-}
-
 // ---- publish, unpublish, cancel, duplicate ----
 
-// refusal is a change the event's state does not allow; the user sees the
-// event's page again with Key (a catalogue message) as a notice.
-type refusal struct {
-	Key  string
-	Args []any
-}
-
-func (r *refusal) Error() string { return "events: refused: " + r.Key }
-
-func refuse(key string, args ...any) error { return &refusal{Key: key, Args: args} }
-
-// statusChange runs one of the buttons on the event's page through change.
+// statusChange runs one of the buttons on the event's page through
+// Store.Change.
 func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit func(ev *Event) error) {
 	u := organisers.CurrentUser(c)
 	ev, err := a.loadEvent(c)
@@ -585,7 +463,7 @@ func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit f
 		return
 	}
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		_, err := a.change(c.Request.Context(), tx, now, u, ev.ID, action, edit)
+		_, err := a.Store.Change(c.Request.Context(), tx, now, u, ev.ID, action, edit)
 		return err
 	})
 	if a.refused(c, ev, err) {
@@ -610,40 +488,11 @@ func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
 }
 
 func (a *adminHandler) publish(c *gin.Context) {
-	a.statusChange(c, "event_publish", "flash.event_published", func(ev *Event) error {
-		switch ev.Status {
-		case "published":
-			return refuse("admin.refused.already_published")
-		case "cancelled":
-			return refuse("admin.refused.publish_cancelled")
-		}
-		ev.Status = "published"
-		return nil
-	})
+	a.statusChange(c, "event_publish", "flash.event_published", toPublished)
 }
 
 func (a *adminHandler) unpublish(c *gin.Context) {
-	a.statusChange(c, "event_unpublish", "flash.event_unpublished", func(ev *Event) error {
-		if ev.Status != "published" {
-			return refuse("admin.refused.unpublish_not_published")
-		}
-		if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
-			return refuse("admin.refused.unpublish_registrations", "Count", n)
-		}
-		ev.Status = "draft"
-		return nil
-	})
-}
-
-// cancelCheck says why an event cannot be cancelled, or nil.
-func cancelCheck(ev Event) error {
-	switch ev.Status {
-	case "cancelled":
-		return refuse("admin.refused.already_cancelled")
-	case "draft":
-		return refuse("admin.refused.cancel_draft")
-	}
-	return nil
+	a.statusChange(c, "event_unpublish", "flash.event_unpublished", toDraft)
 }
 
 func (a *adminHandler) cancelForm(c *gin.Context) {
@@ -668,13 +517,7 @@ func (a *adminHandler) cancelForm(c *gin.Context) {
 }
 
 func (a *adminHandler) cancel(c *gin.Context) {
-	a.statusChange(c, "event_cancel", "flash.event_cancelled", func(ev *Event) error {
-		if err := cancelCheck(*ev); err != nil {
-			return err
-		}
-		ev.Status = "cancelled"
-		return nil
-	})
+	a.statusChange(c, "event_cancel", "flash.event_cancelled", toCancelled)
 }
 
 // duplicate copies an event as a new draft: same dates, text, place,

@@ -220,11 +220,32 @@ const (
 // copy of the saved one. e.Venue is kept (same ID) when the venue fields
 // are unchanged and becomes a new Venue (ID 0) when they changed. e.Slug
 // is "" when a slug must be made from the title.
+//
+// Each step checks one group of fields, and the steps' order is the order
+// of the messages in the summary at the top of the form. It follows the
+// form's fieldsets but for three fields, checked where they always were:
+// the organiser (about) after mode and region (place), the invitation
+// (registration) with the target group, the language (about) with form
+// and theme.
 func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 	var errs FormErrors
 	T := fc.T
+	f.applyAbout(e, &errs, T)
+	f.applyModeAndRegion(e, &errs, fc)
+	f.applyOrganiser(e, &errs, fc)
+	f.applyWhere(e, &errs, T)
+	start, okStart := f.applyWhen(e, &errs, T)
+	f.applyPlacesAndPrice(e, &errs, T)
+	f.applyWindow(e, &errs, T, start, okStart)
+	f.applyTarget(e, &errs, T)
+	f.applyFormAndTheme(e, &errs, T)
+	f.applyAgenda(e, &errs, T, start, okStart)
+	return errs
+}
 
-	text(&errs, T, "title", f.Title, maxTitle, true)
+// applyAbout: the title, the address (slug), the texts and the format.
+func (f EventForm) applyAbout(e *Event, errs *FormErrors, T func(string, ...any) string) {
+	text(errs, T, "title", f.Title, maxTitle, true)
 	e.Title = f.Title
 	e.Slug = ""
 	if f.Slug != "" {
@@ -232,38 +253,49 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 			errs.add("slug", T("admin.error.slug"))
 		}
 	}
-	text(&errs, T, "summary", f.Summary, maxSummary, false)
+	text(errs, T, "summary", f.Summary, maxSummary, false)
 	e.Summary = f.Summary
-	text(&errs, T, "description", f.Description, maxDescription, false)
+	text(errs, T, "description", f.Description, maxDescription, false)
 	e.Description = f.Description
-
-	choose(&errs, T, "format", f.Format, Formats)
+	choose(errs, T, "format", f.Format, Formats)
 	e.Format = f.Format
-	choose(&errs, T, "mode", f.Mode, Modes)
+}
+
+// applyModeAndRegion: physical, digital or hybrid, and the region.
+func (f EventForm) applyModeAndRegion(e *Event, errs *FormErrors, fc formContext) {
+	choose(errs, fc.T, "mode", f.Mode, Modes)
 	e.Mode = f.Mode
 	if r, ok := fc.region(f.Region); ok {
 		e.Region = r
 	} else {
-		errs.add("region", T("admin.error.region"))
+		errs.add("region", fc.T("admin.error.region"))
 	}
+}
+
+// applyOrganiser: an admin chooses the organiser; everyone else's events
+// are their own organisation's, whatever was posted.
+func (f EventForm) applyOrganiser(e *Event, errs *FormErrors, fc formContext) {
 	if fc.ChooseOrganiser {
 		id, _ := strconv.ParseInt(f.OrganiserID, 10, 64)
 		if o, ok := fc.organiser(id); ok {
 			e.Organiser = o
 		} else {
-			errs.add("organiser_id", T("admin.error.organiser"))
+			errs.add("organiser_id", fc.T("admin.error.organiser"))
 		}
 	} else if o, ok := fc.organiser(fc.OwnOrganiser); ok {
 		// organisers never choose: it is their own organisation
 		e.Organiser = o
 	} else {
-		errs.add("organiser_id", T("admin.error.organiser"))
+		errs.add("organiser_id", fc.T("admin.error.organiser"))
 	}
+}
 
-	// where
+// applyWhere: the venue of a physical or hybrid event, the link of a
+// digital or hybrid one.
+func (f EventForm) applyWhere(e *Event, errs *FormErrors, T func(string, ...any) string) {
 	physical := f.Mode != "digital"
 	if physical {
-		v, ok := f.venue(&errs, T)
+		v, ok := f.venue(errs, T)
 		if ok {
 			if e.Venue != nil && sameVenue(*e.Venue, v) {
 				v.ID = e.Venue.ID
@@ -281,9 +313,13 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 		}
 	}
 	e.OnlineURL = f.OnlineURL
+}
 
-	// when
-	start, okStart := wallTime(&errs, T, "start_date", "start_time", f.StartDate, f.StartTime, "", true)
+// applyWhen: the start and the end. The start, and whether it could be
+// read, is what the registration window and the agenda are checked
+// against.
+func (f EventForm) applyWhen(e *Event, errs *FormErrors, T func(string, ...any) string) (start time.Time, okStart bool) {
+	start, okStart = wallTime(errs, T, "start_date", "start_time", f.StartDate, f.StartTime, "", true)
 	var end time.Time
 	okEnd := false
 	if _, _, _, ok := parseDate(f.StartDate); f.EndDate == "" && !ok {
@@ -301,14 +337,17 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 		if endDate == "" {
 			endDate = f.StartDate // the end date defaults to the start date
 		}
-		end, okEnd = wallTime(&errs, T, "end_date", "end_time", endDate, f.EndTime, "", true)
+		end, okEnd = wallTime(errs, T, "end_date", "end_time", endDate, f.EndTime, "", true)
 	}
 	if okStart && okEnd && !end.After(start) {
 		errs.add("end_time", T("admin.error.end_before_start"))
 	}
 	e.StartsAt, e.EndsAt = start, end
+	return start, okStart
+}
 
-	// how many, and what it costs
+// applyPlacesAndPrice: how many, and what it costs.
+func (f EventForm) applyPlacesAndPrice(e *Event, errs *FormErrors, T func(string, ...any) string) {
 	if n, ok := number(f.Capacity); !ok || n < 1 || n > maxCapacity {
 		errs.add("capacity", T("admin.error.capacity", "Max", maxCapacity))
 	} else {
@@ -319,10 +358,13 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 	} else {
 		e.PriceNOK = n
 	}
+}
 
-	// registration window
-	opens, okOpens := wallTime(&errs, T, "opens_date", "opens_time", f.OpensDate, f.OpensTime, "00:00", false)
-	closes, okCloses := wallTime(&errs, T, "closes_date", "closes_time", f.ClosesDate, f.ClosesTime, "23:59", false)
+// applyWindow: when registration opens and closes, both optional, both
+// before the start.
+func (f EventForm) applyWindow(e *Event, errs *FormErrors, T func(string, ...any) string, start time.Time, okStart bool) {
+	opens, okOpens := wallTime(errs, T, "opens_date", "opens_time", f.OpensDate, f.OpensTime, "00:00", false)
+	closes, okCloses := wallTime(errs, T, "closes_date", "closes_time", f.ClosesDate, f.ClosesTime, "23:59", false)
 	e.RegistrationOpensAt, e.RegistrationClosesAt = opens, closes
 	if okOpens && okCloses && !opens.IsZero() && !closes.IsZero() && !closes.After(opens) {
 		errs.add("closes_date", T("admin.error.closes_before_opens"))
@@ -333,29 +375,39 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 	if okStart && okOpens && !opens.IsZero() && !opens.Before(start) {
 		errs.add("opens_date", T("admin.error.opens_after_start"))
 	}
+}
 
-	// who it is for
-	e.Levels = subset(&errs, T, "levels", f.Levels, Levels)
-	e.Roles = subset(&errs, T, "roles", f.Roles, Roles)
-	choose(&errs, T, "sector", f.Sector, Sectors)
+// applyTarget: who it is for (levels, roles, sector), and whether only
+// those with the invitation code may sign up.
+func (f EventForm) applyTarget(e *Event, errs *FormErrors, T func(string, ...any) string) {
+	e.Levels = subset(errs, T, "levels", f.Levels, Levels)
+	e.Roles = subset(errs, T, "roles", f.Roles, Roles)
+	choose(errs, T, "sector", f.Sector, Sectors)
 	e.Sector = f.Sector
 	e.InvitationOnly = f.InvitationOnly
 	e.InviteCode = f.InviteCode
 	if f.InvitationOnly && f.InviteCode == "" {
 		errs.add("invite_code", T("admin.error.invite_code"))
 	} else {
-		text(&errs, T, "invite_code", f.InviteCode, maxInviteCode, false)
+		text(errs, T, "invite_code", f.InviteCode, maxInviteCode, false)
 	}
-	choose(&errs, T, "facilitation", f.Facilitation, Facilitations)
-	e.Facilitation = f.Facilitation
-	choose(&errs, T, "theme", f.Theme, Themes)
-	e.Theme = f.Theme
-	choose(&errs, T, "language", f.Language, EventLanguages)
-	e.Language = f.Language
-	text(&errs, T, "host", f.Host, maxShort, false)
-	e.Host = f.Host
+}
 
-	// agenda: blank rows are dropped; times are on the start day
+// applyFormAndTheme: the form of the event (facilitation) and its theme,
+// its language and its host.
+func (f EventForm) applyFormAndTheme(e *Event, errs *FormErrors, T func(string, ...any) string) {
+	choose(errs, T, "facilitation", f.Facilitation, Facilitations)
+	e.Facilitation = f.Facilitation
+	choose(errs, T, "theme", f.Theme, Themes)
+	e.Theme = f.Theme
+	choose(errs, T, "language", f.Language, EventLanguages)
+	e.Language = f.Language
+	text(errs, T, "host", f.Host, maxShort, false)
+	e.Host = f.Host
+}
+
+// applyAgenda: blank rows are dropped; times are on the start day.
+func (f EventForm) applyAgenda(e *Event, errs *FormErrors, T func(string, ...any) string, start time.Time, okStart bool) {
 	e.Agenda = nil
 	for i, r := range f.Agenda {
 		if r.Blank() {
@@ -380,7 +432,6 @@ func (f EventForm) apply(e *Event, fc formContext) FormErrors {
 		}
 		e.Agenda = append(e.Agenda, it)
 	}
-	return errs
 }
 
 // venue reads the venue fields; a physical or hybrid event needs at least

@@ -3,7 +3,7 @@ package events
 // Networks (series): create a network with all its meetings in one go, and
 // change the future meetings of a network together. Each meeting is an
 // ordinary event; a change to the whole series goes through the same
-// change function as one event's, so OnChange runs for each meeting.
+// Store.Change as one event's, so OnChange runs for each meeting.
 
 import (
 	"database/sql"
@@ -457,7 +457,7 @@ func (a *adminHandler) saveSeries(c *gin.Context) {
 			}
 		}
 		for _, m := range future {
-			_, err := a.change(c.Request.Context(), tx, now, u, m.ID, "event_update", func(ev *Event) error {
+			_, err := a.Store.Change(c.Request.Context(), tx, now, u, m.ID, "event_update", func(ev *Event) error {
 				if titleChanged && strings.HasPrefix(ev.Title, oldTitle) {
 					ev.Title = form.Title + strings.TrimPrefix(ev.Title, oldTitle)
 				}

@@ -763,7 +763,7 @@ func TestAdminAccess(t *testing.T) {
 }
 
 // admHookRouter wires the organiser pages as the app does, on a's
-// database, with hook as events.Handler.OnChange (App does not expose the
+// database, with hook as events.Store.OnChange (App does not expose the
 // handler, and registration/ sets the hook in the real wiring).
 func admHookRouter(t testing.TB, a *app.App, hook events.ChangeHook) http.Handler {
 	t.Helper()
@@ -779,7 +779,7 @@ func admHookRouter(t testing.TB, a *app.App, hook events.ChangeHook) http.Handle
 	r := gin.New()
 	r.Use(web.Language(cookies), web.CSRF(cookies, func(c *gin.Context) { c.AbortWithStatus(http.StatusForbidden) }))
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
-	ev.OnChange = hook
+	ev.Store.OnChange = hook
 	accounts := &organisers.Handler{Store: a.Accounts, R: rnd, Cookies: cookies}
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)

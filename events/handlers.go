@@ -24,9 +24,6 @@ type Handler struct {
 	FeedCache *web.PageCache // built calendar feeds
 	BaseURL   string
 	Now       func() time.Time
-	// OnChange runs inside the transaction of every organiser's change to
-	// an event (admin.go); registration sets it to tell registrants.
-	OnChange ChangeHook
 	// RelayUTF8 reports whether mail can carry addresses with non-ASCII
 	// before the @ (the mail worker's AcceptsUTF8); nil: it cannot. An
 	// organiser's contact address is every registrant's Reply-To.

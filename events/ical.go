@@ -46,6 +46,9 @@ type Attendee struct {
 	Name   string
 	Email  string
 	Status string // the registration's status, e.g. confirmed, cancelled
+	// EarlierCancels counts the address's earlier registrations for the
+	// event that were cancelled; it raises the SEQUENCE (InvitationSequence).
+	EarlierCancels int
 }
 
 // icalTZID is the one time zone every DTSTART/DTEND is written in.
@@ -55,9 +58,9 @@ const icalTZID = "Europe/Oslo"
 // subscribable feeds and for .ics downloads. now is the DTSTAMP.
 //
 // Each VEVENT carries SEQUENCE ev.Sequence, which the store raises on every
-// change that matters (time, place, cancellation). A cancelled event stays in
-// the feed with STATUS:CANCELLED so that subscribers see it cancelled rather
-// than silently gone.
+// change that matters (time, place, cancellation: NextSequence). A cancelled
+// event stays in the feed with STATUS:CANCELLED so that subscribers see it
+// cancelled rather than silently gone.
 func FeedCalendar(name string, evs []Event, baseURL string, now time.Time) ([]byte, error) {
 	cal := icalCalendar(MethodPublish)
 	// The name twice: X-WR-CALNAME is the de facto property most clients
@@ -84,12 +87,10 @@ func FeedCalendar(name string, evs []Event, baseURL string, now time.Time) ([]by
 // registration or the whole event is cancelled. Every message for an event has
 // the same UID, so a calendar updates or removes the one entry it has.
 //
-// SEQUENCE rules, kept simple on purpose:
-//   - REQUEST carries ev.Sequence.
-//   - CANCEL carries ev.Sequence+1, so it is always newer than any REQUEST sent
-//     for the same state of the event, which calendars require before they
-//     accept a cancellation. For a cancelled event the store has already
-//     raised ev.Sequence; the +1 does no harm there.
+// Its SEQUENCE is InvitationSequence's: ev.Sequence for a REQUEST, one more
+// for a CANCEL (so it outranks the REQUEST sent for the same state of the
+// event; for a cancelled event the store has already raised ev.Sequence and
+// the +1 does no harm), two more for each of att's EarlierCancels.
 //
 // A REQUEST for a cancelled event or for a registration whose status is
 // "cancelled" is a caller's mistake and returns an error.
@@ -133,12 +134,10 @@ func Invitation(ev Event, att Attendee, method string, baseURL string, now time.
 	}
 	ve.Props.Set(attendee)
 
-	seq := ev.Sequence
 	if method == MethodCancel {
-		seq++
 		ve.Props.Set(&ical.Prop{Name: ical.PropStatus, Params: ical.Params{}, Value: "CANCELLED"})
 	}
-	icalSetSequence(ve, seq)
+	icalSetSequence(ve, InvitationSequence(ev.Sequence, method, att.EarlierCancels))
 	cal.Children = append(cal.Children, ve)
 	return icalEncode(cal)
 }

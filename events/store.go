@@ -17,6 +17,9 @@ var ErrNotFound = errors.New("events: not found")
 // Store reads and writes events. It holds no state besides the database.
 type Store struct {
 	DB *db.DB
+	// OnChange runs inside the transaction of every organiser's change to
+	// an event (Change); registration sets it to tell registrants.
+	OnChange ChangeHook
 }
 
 // EventFilter selects events. Zero fields do not filter.

@@ -112,6 +112,20 @@ func replaceDetails(ctx context.Context, tx *sql.Tx, e *Event) error {
 	return nil
 }
 
+// SetCapacity sets an event's number of seats (ErrNotFound for no such
+// event). Who gets the seats freed is the registrations' business: call
+// it in their transaction.
+func SetCapacity(ctx context.Context, tx *sql.Tx, now time.Time, id int64, capacity int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE events SET capacity = ?, updated_at = ? WHERE id = ?`, capacity, now, id)
+	if err != nil {
+		return fmt.Errorf("events: capacity of %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // UpdateEvent writes every column of e (found by e.ID) and its target groups
 // and agenda anew. e.Region.ID and e.Organiser.ID must be set; a venue must
 // already exist (CreateVenue first for a new one).
@@ -142,4 +156,21 @@ func UpdateEvent(ctx context.Context, tx *sql.Tx, now time.Time, e *Event) error
 		return ErrNotFound
 	}
 	return replaceDetails(ctx, tx, e)
+}
+
+// prepareEvent makes a slug from the title when none was typed and saves a
+// new venue, inside the transaction that saves the event.
+func prepareEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
+	if ev.Slug == "" {
+		slug, err := uniqueSlug(ctx, tx, "events", Slugify(ev.Title), ev.ID)
+		if err != nil {
+			return err
+		}
+		ev.Slug = slug
+	}
+	if ev.Venue != nil && ev.Venue.ID == 0 {
+		// venues are shared between events: a changed venue is a new row
+		return CreateVenue(ctx, tx, ev.Venue)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/secret"
+	"github.com/moteplass/moteplass/introductions/match"
 )
 
 // The states of a round.
@@ -67,16 +68,16 @@ type Participant struct {
 func (p Participant) ID() string { return fmt.Sprint(p.RegistrationID) }
 
 // Person is the participant as the matching sees it, every field.
-func (p Participant) Person() Person {
-	return Person{ID: p.ID(), Name: p.Name, Organisation: p.Organisation, Level: p.Level, Role: p.Role,
+func (p Participant) Person() match.Person {
+	return match.Person{ID: p.ID(), Name: p.Name, Organisation: p.Organisation, Level: p.Level, Role: p.Role,
 		Sector: p.Sector, Region: p.Region, Topics: SplitTopics(p.Topics)}
 }
 
 // SharedPerson has only what the person agreed to share with the others
 // (name, organisation, role, topics), so a reason built from it tells the
 // others nothing more.
-func (p Participant) SharedPerson() Person {
-	return Person{ID: p.ID(), Name: p.Name, Organisation: p.Organisation, Role: p.Role, Topics: SplitTopics(p.Topics)}
+func (p Participant) SharedPerson() match.Person {
+	return match.Person{ID: p.ID(), Name: p.Name, Organisation: p.Organisation, Role: p.Role, Topics: SplitTopics(p.Topics)}
 }
 
 // SplitTopics turns the free text of the topics field into topics: one per
@@ -415,7 +416,7 @@ func touchRound(ctx context.Context, tx *sql.Tx, now time.Time, roundID int64) e
 }
 
 // createGroup stores a group and its members and returns its id.
-func createGroup(ctx context.Context, tx *sql.Tx, roundID int64, kind string, position int, g Group) (int64, error) {
+func createGroup(ctx context.Context, tx *sql.Tx, roundID int64, kind string, position int, g match.Group) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO intro_groups (round_id, kind, position, score, reason_nb, reason_en)
 		VALUES (?, ?, ?, ?, ?, ?)`, roundID, kind, position, g.Score, g.ReasonNB, g.ReasonEN)
 	if err != nil {
@@ -458,7 +459,7 @@ func setLeftOut(ctx context.Context, tx *sql.Tx, roundID, regID int64, cause, nb
 }
 
 // updateGroup rewrites a group's score and reason after its members changed.
-func updateGroup(ctx context.Context, tx *sql.Tx, id int64, g Group, edited bool) error {
+func updateGroup(ctx context.Context, tx *sql.Tx, id int64, g match.Group, edited bool) error {
 	_, err := tx.ExecContext(ctx, `UPDATE intro_groups SET score = ?, reason_nb = ?, reason_en = ?, edited = ? WHERE id = ?`,
 		g.Score, g.ReasonNB, g.ReasonEN, edited, id)
 	if err != nil {

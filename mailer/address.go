@@ -229,7 +229,7 @@ func isASCII(s string) bool {
 }
 
 // NormalizeAddress is the key addresses are looked up by (ForAddress,
-// DeleteQueuedForAddress, registrations' email_norm): Address.Key, and for
+// ForgetTo, registrations' email_norm): Address.Key, and for
 // text that is not an address (an erased placeholder) the text trimmed and
 // lower-cased.
 func NormalizeAddress(addr string) string {

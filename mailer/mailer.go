@@ -74,6 +74,11 @@ type Message struct {
 	// DedupeKey, when set, makes the message "send once": Enqueue refuses a
 	// second message with the same key with ErrDuplicate.
 	DedupeKey string
+	// DeleteWhenSent deletes the message in the transaction that records it
+	// sent (or failed for good), and the worker then empties the
+	// write-ahead log (db.EraseTraces): for mail that must not be kept once
+	// it is out. Until then it is stored like any other.
+	DeleteWhenSent bool
 }
 
 // RowQuerier runs a statement that returns a row: *sql.Tx, or a caller's
@@ -86,8 +91,8 @@ type RowQuerier interface {
 const EnqueueQuery = `INSERT INTO outbox (
 		kind, to_address, to_address_norm, to_name, reply_to, subject,
 		text_body, html_body, calendar, calendar_method, message_id,
-		dedupe_key, status, attempts, next_attempt_at, created_at
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+		dedupe_key, delete_when_sent, status, attempts, next_attempt_at, created_at
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
 	ON CONFLICT (dedupe_key) DO NOTHING
 	RETURNING id`
 
@@ -110,7 +115,7 @@ func Enqueue(ctx context.Context, tx RowQuerier, now time.Time, m Message) (int6
 	err := tx.QueryRowContext(ctx, EnqueueQuery,
 		m.Kind, strings.TrimSpace(m.To), NormalizeAddress(m.To), m.ToName, strings.TrimSpace(m.ReplyTo), m.Subject,
 		m.TextBody, m.HTMLBody, string(m.Calendar), m.CalendarMethod, newMessageIDLocal(),
-		dedupe, now, now,
+		dedupe, db.Bool(m.DeleteWhenSent), now, now,
 	).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrDuplicate

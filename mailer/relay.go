@@ -79,11 +79,11 @@ func (w *Worker) Probe(ctx context.Context) (RelayUTF8, error) {
 	if w.cfg.Host == "" {
 		return UTF8Unknown, nil
 	}
-	client, conn, err := w.dial(ctx) // dial records the answer
+	conn, err := w.dial(ctx) // dial records the answer
 	if err != nil {
 		return w.UTF8(), err
 	}
-	w.hangUp(client, conn)
+	conn.hangUp()
 	return w.UTF8(), nil
 }
 

@@ -6,15 +6,18 @@ import (
 	"io"
 	"net"
 	netmail "net/mail"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
 
 // testServer is a real SMTP server on 127.0.0.1 that keeps every message it
 // accepts. It can refuse MAIL FROM for a number of attempts, reject chosen
-// recipients, and hold a message in DATA until the test lets it go.
+// recipients, and go silent after the DATA of a chosen recipient's message
+// until the test lets it answer.
 type testServer struct {
 	Port int
 
@@ -25,15 +28,17 @@ type testServer struct {
 	refuseCode int
 	// rejectRcpt answers RCPT TO with 550 for these addresses.
 	rejectRcpt map[string]bool
-	// blockNth, when > 0, makes the blockNth message wait in DATA (after
-	// its content has been read) until unblock is closed; inData is closed
-	// when it gets there.
-	blockNth int
-	inData   chan struct{}
-	unblock  chan struct{}
-	dataSeen int
+	// hangFor: a message to this recipient is read to its end and then
+	// not answered until answer is closed (it is then kept, as a relay
+	// that took it would); hung is closed when the first one gets there.
+	hangFor  string
+	hung     chan struct{}
+	hungOnce sync.Once
+	answer   chan struct{}
 	// afterData runs after a message has been accepted (outside the lock).
 	afterData func()
+	// slowData is how long the server takes to answer the end of DATA.
+	slowData time.Duration
 }
 
 type received struct {
@@ -67,6 +72,13 @@ func (ts *testServer) Messages() []received {
 	return append([]received(nil), ts.received...)
 }
 
+// count is how many messages the server has kept.
+func (ts *testServer) count() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return len(ts.received)
+}
+
 func (ts *testServer) RefuseMail(n, code int) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -79,16 +91,28 @@ func (ts *testServer) RejectRcpt(addr string) {
 	ts.rejectRcpt[addr] = true
 }
 
-// BlockNth holds the nth message in DATA; it returns a channel closed when
-// the message has arrived there and a function that lets it finish.
-func (ts *testServer) BlockNth(n int) (arrived <-chan struct{}, release func()) {
+// HangFor makes the server go silent after the DATA of every message to
+// addr, like a relay that takes the whole message and never answers. It
+// returns a channel closed when the first such message has been read, and
+// a function that lets the server answer (250) at last; the test's end
+// calls it too.
+func (ts *testServer) HangFor(t testing.TB, addr string) (hung <-chan struct{}, answer func()) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	ts.blockNth = n
-	ts.inData = make(chan struct{})
-	ts.unblock = make(chan struct{})
+	ts.hangFor = addr
+	ts.hung = make(chan struct{})
+	ts.answer = make(chan struct{})
 	var once sync.Once
-	return ts.inData, func() { once.Do(func() { close(ts.unblock) }) }
+	answer = func() { once.Do(func() { close(ts.answer) }) }
+	t.Cleanup(answer)
+	return ts.hung, answer
+}
+
+// SlowData makes the server take d to answer the end of every DATA.
+func (ts *testServer) SlowData(d time.Duration) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.slowData = d
 }
 
 type testSession struct {
@@ -127,16 +151,17 @@ func (s *testSession) Data(r io.Reader) error {
 		return errors.New("no recipients")
 	}
 	s.ts.mu.Lock()
-	s.ts.dataSeen++
 	var wait chan struct{}
-	if s.ts.blockNth > 0 && s.ts.dataSeen == s.ts.blockNth {
-		close(s.ts.inData)
-		wait = s.ts.unblock
+	if s.ts.hangFor != "" && slices.Contains(s.to, s.ts.hangFor) {
+		s.ts.hungOnce.Do(func() { close(s.ts.hung) })
+		wait = s.ts.answer
 	}
+	slow := s.ts.slowData
 	s.ts.mu.Unlock()
 	if wait != nil {
 		<-wait
 	}
+	time.Sleep(slow)
 	s.ts.mu.Lock()
 	s.ts.received = append(s.ts.received, received{From: s.from, To: append([]string(nil), s.to...), Data: data})
 	after := s.ts.afterData

@@ -31,13 +31,18 @@ type queryer interface {
 }
 
 const storedColumns = `id, kind, to_address, to_name, reply_to, subject, text_body, html_body,
-	calendar, calendar_method, message_id, dedupe_key, status, attempts, next_attempt_at,
-	last_error, created_at, sent_at`
+	calendar, calendar_method, message_id, dedupe_key, delete_when_sent, status, attempts,
+	next_attempt_at, last_error, created_at, sent_at`
 
-// findMessages serves List, Get and the worker's claim. where and tail are
-// SQL written in this package, never user input.
+// messagesQuery is the SELECT of findMessages. where and tail are SQL
+// written in this package, never user input.
+func messagesQuery(where, tail string) string {
+	return `SELECT ` + storedColumns + ` FROM outbox WHERE ` + where + ` ` + tail
+}
+
+// findMessages serves List, Get and the worker's claim.
 func findMessages(ctx context.Context, q queryer, where, tail string, args ...any) ([]Stored, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+storedColumns+` FROM outbox WHERE `+where+` `+tail, args...)
+	rows, err := q.QueryContext(ctx, messagesQuery(where, tail), args...)
 	if err != nil {
 		return nil, fmt.Errorf("mailer: find messages: %w", err)
 	}
@@ -51,8 +56,8 @@ func findMessages(ctx context.Context, q queryer, where, tail string, args ...an
 			sentAt   sql.NullTime
 		)
 		if err := rows.Scan(&s.ID, &s.Kind, &s.To, &s.ToName, &s.ReplyTo, &s.Subject, &s.TextBody, &s.HTMLBody,
-			&calendar, &s.CalendarMethod, &s.MessageID, &dedupe, &s.Status, &s.Attempts, &s.NextAttemptAt,
-			&s.LastError, &s.CreatedAt, &sentAt); err != nil {
+			&calendar, &s.CalendarMethod, &s.MessageID, &dedupe, &s.DeleteWhenSent, &s.Status, &s.Attempts,
+			&s.NextAttemptAt, &s.LastError, &s.CreatedAt, &sentAt); err != nil {
 			return nil, fmt.Errorf("mailer: scan message: %w", err)
 		}
 		if calendar != "" {
@@ -144,23 +149,6 @@ func ForAddress(ctx context.Context, r *sql.DB, emailNorm string) ([]Summary, er
 		return nil, fmt.Errorf("mailer: mail for address: %w", err)
 	}
 	return out, nil
-}
-
-// DeleteQueuedForAddress deletes every message to the address that has not
-// been sent (queued, held, being sent, failed), as part of erasing a person.
-// A message being sent at this moment may still arrive. Sent mail goes with
-// PruneSent. It returns the number of messages deleted.
-func DeleteQueuedForAddress(ctx context.Context, tx *sql.Tx, emailNorm string) (int64, error) {
-	emailNorm = NormalizeAddress(emailNorm)
-	if emailNorm == "" {
-		return 0, nil
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE to_address_norm = ? AND status <> 'sent'`,
-		emailNorm)
-	if err != nil {
-		return 0, fmt.Errorf("mailer: delete mail for address: %w", err)
-	}
-	return res.RowsAffected()
 }
 
 // PruneSent deletes mail sent before olderThan, and failed mail queued

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,15 +22,19 @@ import (
 type Handler struct {
 	Store    *Store
 	R        *web.Renderer
-	Emails   *web.Emails
 	Cookies  web.Cookies
 	ClientIP web.ClientIP
-	BaseURL  string
-	// Login throttles: per client address and per account.
+	// Resets sends the reset links asked for, after the answer.
+	Resets *ResetSender
+	// PerAddress counts every login and reset request of a client address;
+	// Failures counts wrong passwords per client address and account.
 	PerAddress *web.Limiter
-	PerAccount *web.Limiter
+	Failures   *FailureLimit
 	// Organisations lists the organisations an admin can give users to.
 	Organisations func(ctx context.Context) ([]Organisation, error)
+	// RelayUTF8 says whether the mail server takes addresses with æ, ø, å
+	// before the @ (mailer.Worker.AcceptsUTF8); nil: it does.
+	RelayUTF8 func() bool
 }
 
 // Organisation is the little this package needs to know of an organiser.
@@ -36,9 +42,6 @@ type Organisation struct {
 	ID   int64
 	Name string
 }
-
-// ResetLifetime is how long a password reset link works.
-const ResetLifetime = time.Hour
 
 // Routes registers the account pages on the /admin group, which runs
 // Authenticate. Everything else under /admin belongs to the domain
@@ -76,10 +79,12 @@ func (h *Handler) loginForm(c *gin.Context) {
 func (h *Handler) login(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	lp := LoginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	// Every attempt counts against the address; only failures count against
-	// the account, so its owner is not locked out by their own logins.
-	account := NormaliseEmail(email)
-	if !h.PerAddress.Allow(h.ClientIP.Of(c)) || h.PerAccount.Exhausted(account) {
+	// Every attempt counts against the client address. Wrong passwords
+	// count against the address and the account together: counted against
+	// the account alone, a stranger's five guesses locked its owner out.
+	client := clientKey(h.ClientIP.Of(c))
+	guess, now := guessKey(client, email), h.Store.DB.Now()
+	if !h.PerAddress.Allow(client) || h.Failures.Blocked(guess, now) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
@@ -89,13 +94,14 @@ func (h *Handler) login(c *gin.Context) {
 			h.R.Fail(c, err)
 			return
 		}
-		h.PerAccount.Allow(account)
+		h.Failures.Fail(guess, now)
 		lp.Error = h.R.T(c, "login.failed")
 		p := h.R.NewPage(c, h.R.T(c, "login.title"), lp)
 		p.Meta.NoIndex = true
 		h.R.Render(c, http.StatusUnauthorized, "admin_login", p)
 		return
 	}
+	h.Failures.Forget(guess)
 	token, err := h.Store.CreateSession(c.Request.Context(), u.ID)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -110,12 +116,52 @@ func (h *Handler) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, next)
 }
 
-// safeNext accepts only a local path, so the login cannot redirect away.
+// maxNext is longer than any address of ours with its query.
+const maxNext = 2048
+
+// safeNext is the page to go to after the login, when it is a page of this
+// site; otherwise "". next comes from a link anyone can make, so it is read
+// the way a browser would read it in a Location header: browsers drop tabs
+// and line breaks anywhere in a URL, and some drop other invisible
+// characters, so "/\t/evil.example/" reaches them as "//evil.example/",
+// another host. Those characters are stripped first, and what remains must
+// be a path of this site: one leading slash (not "//", not "/\", which
+// browsers read as "//"), no backslash or raw space at all (browsers strip
+// a leading space, and " //x" is "//x" to them), no scheme, no host. The
+// decoded path must pass the same test: a browser does not decode
+// "/%09/evil.example/" or "/%2F/x", but something between us and it might,
+// and no page of ours has an escaped control character, backslash or
+// empty first segment.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if len(next) > maxNext || !utf8.ValidString(next) {
+		return ""
+	}
+	next = strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, next)
+	if strings.ContainsFunc(next, unicode.IsSpace) || !sameSitePath(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!sameSitePath(u.Path) || strings.ContainsFunc(u.Path, invisible) {
 		return ""
 	}
 	return next
+}
+
+// invisible reports whether browsers may drop r from a URL: C0 and C1
+// controls, DEL, and the format characters (zero-width space, byte order
+// mark, direction marks, soft hyphen).
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+// sameSitePath reports whether p starts with one slash, not two, and
+// holds no backslash (browsers read "/\" as "//").
+func sameSitePath(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.ContainsRune(p, '\\')
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
@@ -140,48 +186,31 @@ type ResetPage struct {
 }
 
 func (h *Handler) resetRequestForm(c *gin.Context) {
-	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{})
-	p.Meta.NoIndex = true
-	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+	h.renderResetRequest(c, http.StatusOK, ResetPage{})
 }
 
-// ResetEmail is the data of the password reset email.
-type ResetEmail struct {
-	Name string
-	Link string
-}
-
-// resetRequest always answers the same, whether the account exists or not.
+// resetRequest answers the same, in the same time, whether the account
+// exists or not: it asks the database nothing and leaves the rest to the
+// background sender. Only the address's form is checked here; that it is
+// unsendable says nothing about whether someone has it.
 func (h *Handler) resetRequest(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
-	if !h.PerAddress.Allow(h.ClientIP.Of(c)) {
+	if !h.PerAddress.Allow(clientKey(h.ClientIP.Of(c))) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
 		return
 	}
-	u, err := h.Store.FindUserByEmail(c.Request.Context(), email)
-	if err == nil {
-		err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-			token, hash := secret.New()
-			if _, err := tx.ExecContext(c.Request.Context(), `INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-				hash, u.ID, now, now.Add(ResetLifetime)); err != nil {
-				return err
-			}
-			msg, err := h.Emails.Render("password_reset", web.Lang(c), h.BaseURL, ResetEmail{Name: u.Name, Link: h.BaseURL + "/admin/reset/" + token})
-			if err != nil {
-				return err
-			}
-			_, err = mailer.Enqueue(c.Request.Context(), tx, now, mailer.Message{Kind: "password_reset", To: u.Email, ToName: u.Name,
-				Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML})
-			return err
-		})
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		h.R.Fail(c, err)
+	if checkAddress(email) != nil {
+		h.renderResetRequest(c, http.StatusUnprocessableEntity, ResetPage{Email: email, Error: h.R.T(c, "reset.invalid_email")})
 		return
 	}
-	p := h.R.NewPage(c, h.R.T(c, "reset.title"), ResetPage{Email: email, Sent: true})
+	h.Resets.Queue(email, web.Lang(c))
+	h.renderResetRequest(c, http.StatusOK, ResetPage{Sent: true})
+}
+
+func (h *Handler) renderResetRequest(c *gin.Context, status int, rp ResetPage) {
+	p := h.R.NewPage(c, h.R.T(c, "reset.title"), rp)
 	p.Meta.NoIndex = true
-	h.R.Render(c, http.StatusOK, "admin_reset_request", p)
+	h.R.Render(c, status, "admin_reset_request", p)
 }
 
 // resetUser finds the user of a live reset token.
@@ -190,7 +219,7 @@ func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
 	err := h.Store.DB.Read().QueryRowContext(ctx, `SELECT user_id FROM password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
 		secret.Hash(token), h.Store.DB.Now().UTC()).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, web.Errorf(http.StatusGone, "error.reset_expired")
+		return 0, ErrResetExpired
 	}
 	return id, err
 }
@@ -208,8 +237,7 @@ func (h *Handler) resetForm(c *gin.Context) {
 
 func (h *Handler) reset(c *gin.Context) {
 	token := c.Param("token")
-	userID, err := h.resetUser(c.Request.Context(), token)
-	if err != nil {
+	if _, err := h.resetUser(c.Request.Context(), token); err != nil {
 		h.R.Fail(c, err)
 		return
 	}
@@ -220,16 +248,7 @@ func (h *Handler) reset(c *gin.Context) {
 		h.R.Render(c, http.StatusUnprocessableEntity, "admin_reset", p)
 		return
 	}
-	err = h.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		if _, err := tx.ExecContext(c.Request.Context(), `UPDATE password_resets SET used_at = ? WHERE token_hash = ?`, now, secret.Hash(token)); err != nil {
-			return err
-		}
-		if err := h.Store.SetPassword(c.Request.Context(), tx, userID, password); err != nil {
-			return err
-		}
-		return Audit(c.Request.Context(), tx, now, &User{ID: userID}, 0, "password_reset", "user", userID, "")
-	})
-	if err != nil {
+	if err := h.Store.ResetPassword(c.Request.Context(), token, password); err != nil {
 		h.R.Fail(c, err)
 		return
 	}
@@ -275,6 +294,14 @@ func (h *Handler) createUser(c *gin.Context) {
 	password := c.PostForm("password")
 	if form.Email == "" || form.Name == "" || !validRole(form.Role) || (form.Role != RoleAdmin && form.OrganiserID == 0) || len([]rune(password)) < MinPasswordLength {
 		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.invalid", "Min", MinPasswordLength))
+		return
+	}
+	if checkAddress(form.Email) != nil {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "reset.invalid_email"))
+		return
+	}
+	if _, err := mailer.ParseAddressFor(form.Email, h.RelayUTF8 == nil || h.RelayUTF8()); errors.Is(err, mailer.ErrAddressNeedsUTF8) {
+		h.renderUsers(c, http.StatusUnprocessableEntity, form, h.R.T(c, "users.email_needs_utf8"))
 		return
 	}
 	if form.Role == RoleAdmin {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/mailer"
 )
 
 // Roles.
@@ -71,17 +72,36 @@ type Store struct {
 // NewStore uses bcrypt's default cost (10): about 50-100 ms a hash here.
 func NewStore(d *db.DB) *Store { return &Store{DB: d, BcryptCost: bcrypt.DefaultCost} }
 
-// NormaliseEmail trims and lower-cases an address for comparison.
-func NormaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormaliseEmail is an address's key for comparison, as everywhere else
+// (mailer.NormalizeAddress: trimmed, lower-cased, the domain as an A-label).
+func NormaliseEmail(s string) string { return mailer.NormalizeAddress(s) }
 
 // MinPasswordLength follows NSM's and NIST's advice: long passphrases
 // rather than composition rules.
 const MinPasswordLength = 12
 
-// CreateUser adds an account with a hashed password.
+// ErrUnsendable is returned for an account address we cannot send mail
+// to: its password reset would fail.
+var ErrUnsendable = errors.New("organisers: we cannot send email to this address")
+
+// checkAddress is the one check of an address an account's mail goes to,
+// at user creation and at the reset form.
+func checkAddress(email string) error {
+	if err := mailer.ValidateAddress(email); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnsendable, err)
+	}
+	return nil
+}
+
+// CreateUser adds an account with a hashed password. Every way an account
+// is made (the users page, the command line, the demo) comes here, so the
+// address is checked here.
 func (s *Store) CreateUser(ctx context.Context, tx *sql.Tx, now time.Time, u *User, password string) error {
 	if len([]rune(password)) < MinPasswordLength {
 		return fmt.Errorf("organisers: the password must have at least %d characters", MinPasswordLength)
+	}
+	if err := checkAddress(strings.TrimSpace(u.Email)); err != nil {
+		return err
 	}
 	if !validRole(u.Role) {
 		return fmt.Errorf("organisers: unknown role %q", u.Role)
@@ -113,7 +133,10 @@ func validRole(r string) bool {
 	return false
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password and, in the same transaction,
+// ends all their sessions and every reset link they have: whoever knew the
+// old password or holds an older link (someone with the mailbox for a
+// while) is out. Every change of a password goes through here.
 func (s *Store) SetPassword(ctx context.Context, tx *sql.Tx, userID int64, password string) error {
 	if len([]rune(password)) < MinPasswordLength {
 		return fmt.Errorf("organisers: the password must have at least %d characters", MinPasswordLength)
@@ -125,8 +148,13 @@ func (s *Store) SetPassword(ctx context.Context, tx *sql.Tx, userID int64, passw
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, string(hash), userID); err != nil {
 		return fmt.Errorf("organisers: set password: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-	return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("organisers: set password: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM password_resets WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("organisers: set password: %w", err)
+	}
+	return nil
 }
 
 const userColumns = `id, email, name, role, COALESCE(organiser_id, 0)`
@@ -165,14 +193,16 @@ func (s *Store) FindUsers(ctx context.Context, organiserID int64) ([]User, error
 }
 
 // Authenticate checks an email and password. A wrong email costs as much
-// time as a wrong password, so timing does not tell which accounts exist.
+// time as a wrong password: an unknown or disabled account is checked
+// against a dummy hash of the same cost, so timing does not tell which
+// accounts exist.
 func (s *Store) Authenticate(ctx context.Context, email, password string) (User, error) {
 	var hash string
 	row := s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email))
 	var u User
 	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.OrganiserID, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return User{}, ErrNotFound
 	}
 	if err != nil {
@@ -184,15 +214,33 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (User,
 	return u, nil
 }
 
-// dummyHash is hashed on the first login with an unknown address, not at
-// start-up: every program and test binary that imports this package would
-// otherwise pay for a bcrypt hash it may never use.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
-	return h
-})
+// PrepareDummyHash makes the dummy hash now (an app job at start-up), so
+// the first login with an unknown address does not pay for making it: that
+// one would take twice as long as a login with a known one.
+func (s *Store) PrepareDummyHash() { s.dummyHash() }
 
-// FindUserByEmail returns an active account.
-func (s *Store) FindUserByEmail(ctx context.Context, email string) (User, error) {
-	return scanUser(s.DB.Read().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = ? AND disabled_at IS NULL`, NormaliseEmail(email)))
+// dummyHash is a hash at the store's cost, made once per cost when first
+// needed, not at package start-up: every program and test binary that
+// imports this package would otherwise pay for a bcrypt hash it may never
+// use.
+func (s *Store) dummyHash() []byte {
+	dummyMu.Lock()
+	defer dummyMu.Unlock()
+	h, ok := dummyHashes[s.BcryptCost]
+	if !ok {
+		h, _ = bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), s.BcryptCost)
+		dummyHashes[s.BcryptCost] = h
+	}
+	return h
+}
+
+var (
+	dummyMu     sync.Mutex
+	dummyHashes = map[int][]byte{}
+)
+
+// Rekey brings the login keys (users.email) stored before the one address
+// parser to today's NormaliseEmail (see db.Rekey).
+func Rekey(ctx context.Context, tx *sql.Tx) (int, error) {
+	return db.Rekey(ctx, tx, "users", "id", "email", NormaliseEmail)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 )
 
@@ -190,15 +191,15 @@ func TestRekeyEmailsStoredBefore(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if ex, _ := a.Registrations.Export(ctx, registration.NormalizeEmail("OLA@xn--brum-voa.no")); len(ex.Registrations) != 0 {
+	if ex, _ := a.Privacy.Export(ctx, registration.NormalizeEmail("OLA@xn--brum-voa.no")); len(ex.Registrations) != 0 {
 		t.Fatal("the set-up did not store the old key")
 	}
-	n, err := registration.RekeyEmails(ctx, a.DB)
+	n, err := app.RekeyAddresses(ctx, a.DB)
 	if err != nil || n != 3 {
-		t.Fatalf("RekeyEmails = %d, %v; want 3 keys changed", n, err)
+		t.Fatalf("RekeyAddresses = %d, %v; want 3 keys changed", n, err)
 	}
 	for _, spelling := range []string{"OLA@xn--brum-voa.no", "ola@bærum.no"} {
-		ex, err := a.Registrations.Export(ctx, registration.NormalizeEmail(spelling))
+		ex, err := a.Privacy.Export(ctx, registration.NormalizeEmail(spelling))
 		if err != nil || len(ex.Registrations) != 1 || len(ex.Emails) == 0 {
 			t.Errorf("export for %s: %d registrations, %d emails, %v", spelling, len(ex.Registrations), len(ex.Emails), err)
 		}
@@ -209,7 +210,7 @@ func TestRekeyEmailsStoredBefore(t *testing.T) {
 		t.Errorf("%d personal feeds under the new key, want 1", feeds)
 	}
 	// a UTF-8 local part is already its key; a second run finds nothing
-	if n, err := registration.RekeyEmails(ctx, a.DB); err != nil || n != 0 {
+	if n, err := app.RekeyAddresses(ctx, a.DB); err != nil || n != 0 {
 		t.Errorf("second run: %d, %v", n, err)
 	}
 }
@@ -239,7 +240,7 @@ func TestEraseFindsUTF8AddressInOtherMail(t *testing.T) {
 	admin := apptest.Login(t, a.Router, u.Email, attPassword)
 	apptest.Want(t, admin.PostForm("/admin/erase", url.Values{"email": {"øyvind@example.no"}, "confirm": {"1"}}), http.StatusSeeOther)
 	var left int
-	a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE text_body LIKE '%example.no%' AND kind <> ?`, registration.KindDataErased).Scan(&left)
+	a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE text_body LIKE '%example.no%' AND kind <> ?`, privacy.KindDataErased).Scan(&left)
 	if left != 0 {
 		t.Errorf("%d messages still hold the erased address", left)
 	}

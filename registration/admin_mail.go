@@ -64,6 +64,9 @@ func (m *Mail) queueRemoved(ctx context.Context, tx *sql.Tx, now time.Time, ev e
 	}
 	if hadPlace {
 		att := events.Attendee{Name: r.Name, Email: r.Email, Status: StatusCancelled}
+		if att.EarlierCancels, err = earlierCancels(ctx, tx, r); err != nil {
+			return err
+		}
 		if out.Calendar, err = events.Invitation(ev, att, events.MethodCancel, m.BaseURL, now); err != nil {
 			return err
 		}

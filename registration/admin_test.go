@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	ical "github.com/emersion/go-ical"
+
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/registration"
@@ -351,6 +353,55 @@ func TestRemoveWithReasonPromotesTheFirstWaiting(t *testing.T) {
 	// the audit log page shows the actions translated
 	audit := w.login(t, "admin").Get("/admin/audit")
 	apptest.Says(t, audit, "Påmelding fjernet av arrangør")
+}
+
+// TestRemoveAfterSigningUpAgain: someone who cancelled, signed up again and
+// is then removed by the organiser gets a CANCEL their calendar takes. Each
+// calendar message to the address must outrank the one before (RFC 5546
+// §2.1.5); a removal's CANCEL below the second sign-up's REQUEST would be
+// ignored and leave the meeting in their calendar.
+func TestRemoveAfterSigningUpAgain(t *testing.T) {
+	w := attSetup(t, nil)
+	a := w.a
+	const anna = "anna@example.no"
+	_, token := signUpAs(t, a, w.ev, "Anna Berg", anna)
+	apptest.Want(t, apptest.NewClient(t, a.Router).PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
+	signUpAs(t, a, w.ev, "Anna Berg", anna)
+	var again int64
+	if err := a.DB.Read().QueryRow(`SELECT id FROM registrations WHERE event_id = ? AND email_norm = ? AND status <> 'cancelled'`,
+		w.ev.ID, anna).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	path := attPath(w.ev, fmt.Sprintf("/attendees/%d/remove", again))
+	cl := w.login(t, "organiser")
+	attFollow(t, cl, cl.PostForm(path, url.Values{"reason": {"Møtet er for ledere i Vestland."}}))
+
+	rows, err := a.DB.Read().Query(`SELECT kind, calendar_method, calendar FROM outbox WHERE to_address = ? AND calendar <> '' ORDER BY id`, anna)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	last := -1
+	for rows.Next() {
+		var kind, method, cal string
+		if err := rows.Scan(&kind, &method, &cal); err != nil {
+			t.Fatal(err)
+		}
+		c, err := ical.NewDecoder(strings.NewReader(cal)).Decode()
+		if err != nil || len(c.Events()) != 1 {
+			t.Fatalf("%s: calendar %v", kind, err)
+		}
+		seq := ntSequence(t, c.Events()[0].Component)
+		got = append(got, fmt.Sprintf("%s %s %d", kind, method, seq))
+		if seq <= last {
+			t.Errorf("%s (%s) has SEQUENCE %d, the message before %d", kind, method, seq, last)
+		}
+		last = seq
+	}
+	if len(got) != 4 || !strings.HasPrefix(got[3], registration.EmailRemoved+" CANCEL") {
+		t.Errorf("calendar messages to %s: %q; want two sign-ups, a cancellation and the removal", anna, got)
+	}
 }
 
 // TestAnotherOrganisationSeesNothing tries every page and change of the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 )
 
@@ -242,12 +243,12 @@ func TestNeedsGoThirtyDaysAfterTheEvent(t *testing.T) {
 	a := newApp(t)
 	ev := createEvent(t, a, nil)
 	mustSignUp(t, a, ev.Slug, "Kari Nordmann", "kari@example.no")
-	retention := registration.NewRetention(a.Registrations, 180)
-	fixedClock(a, ev.EndsAt.Add(registration.NeedsRetention-time.Hour))
+	retention := privacy.NewRetention(a.DB, 180)
+	fixedClock(a, ev.EndsAt.Add(privacy.NeedsRetention-time.Hour))
 	if got, err := retention.Apply(t.Context()); err != nil || got.Needs != 0 {
 		t.Fatalf("before 30 days: %+v (%v)", got, err)
 	}
-	fixedClock(a, ev.EndsAt.Add(registration.NeedsRetention+time.Hour))
+	fixedClock(a, ev.EndsAt.Add(privacy.NeedsRetention+time.Hour))
 	got, err := retention.Apply(t.Context())
 	if err != nil || got.Needs != 1 || got.Registrations != 0 {
 		t.Fatalf("after 30 days: %+v (%v)", got, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/moteplass/moteplass/registration"
+	"github.com/moteplass/moteplass/privacy"
 )
 
 // TestSeatCountsFollowEveryChange changes registrations every way the
@@ -44,7 +44,7 @@ func TestSeatCountsFollowEveryChange(t *testing.T) {
 			}
 		}, 3, 0, 0, 0},
 		{"a person erases their data", func() {
-			if _, err := a.Registrations.Erase(ctx, nil, "b@example.no", registration.EraseOptions{}); err != nil {
+			if _, err := a.Privacy.Erase(ctx, "b@example.no", privacy.EraseOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}, 2, 0, 0, 0},

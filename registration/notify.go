@@ -112,11 +112,10 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 		return out, nil
 	}
 	att := events.Attendee{Name: r.Name, Email: r.Email, Status: r.Status}
-	inv := ev
-	if inv.Sequence, err = attendeeSequence(ctx, q, r, ev.Sequence); err != nil {
+	if att.EarlierCancels, err = earlierCancels(ctx, q, r); err != nil {
 		return out, err
 	}
-	if out.Calendar, err = events.Invitation(inv, att, kind.method, m.BaseURL, now); err != nil {
+	if out.Calendar, err = events.Invitation(ev, att, kind.method, m.BaseURL, now); err != nil {
 		return out, err
 	}
 	out.CalendarMethod = kind.method
@@ -126,22 +125,16 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 const qEarlierCancels = `SELECT COUNT(*) FROM registrations
 	WHERE email_norm = ? AND event_id = ? AND status = 'cancelled' AND id <> ?`
 
-// attendeeSequence is the SEQUENCE base of r's invitations: the event's,
-// raised by 2 for every earlier registration of the same address for the
-// event that was cancelled. Such a person got a CANCEL (SEQUENCE one above
-// the event's) for the event's one UID, and calendars ignore a REQUEST
-// older than the copy they hold (RFC 5546 §2.1.5): without the raise,
-// signing up again would bring an invitation marked out of date. A raise
-// of one would only equal that CANCEL; with two the new REQUEST is newer,
-// and so every calendar message to the address outranks the one before
-// (a CANCEL is one above its REQUEST, the next REQUEST one above that).
-func attendeeSequence(ctx context.Context, tx RowQuerier, r Registration, seq int) (int, error) {
+// earlierCancels counts the earlier registrations of r's address for r's
+// event that were cancelled: each of them got a CANCEL for the event's one
+// UID, and r's invitations must outrank it (events.InvitationSequence).
+func earlierCancels(ctx context.Context, tx RowQuerier, r Registration) (int, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, qEarlierCancels, NormalizeEmail(r.Email), r.EventID, r.ID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("registration: earlier cancellations: %w", err)
 	}
-	return seq + 2*n, nil
+	return n, nil
 }
 
 // EventChanged is the events.ChangeHook for an organiser's change: freed

@@ -381,12 +381,8 @@ func (s *Service) ChangeCapacity(ctx context.Context, eventID int64, capacity in
 		return nil, ErrCapacity
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		res, err := tx.ExecContext(ctx, `UPDATE events SET capacity = ?, updated_at = ? WHERE id = ?`, capacity, now, eventID)
-		if err != nil {
-			return fmt.Errorf("registration: capacity of %d: %w", eventID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return ErrNotFound
+		if err := events.SetCapacity(ctx, tx, now, eventID, capacity); err != nil {
+			return notFound(err)
 		}
 		promoted, err = s.PromoteWaiting(ctx, tx, now, eventID)
 		return err

@@ -286,6 +286,17 @@ func insertRegistration(ctx context.Context, tx Tx, r *Registration) error {
 	return err
 }
 
+// Seed stores a registration as it is given, status and times included,
+// with its consents (in the wordings w): no capacity rule, no emails, no
+// links. It is for data that describes a past (the demo); a sign-up is
+// Register.
+func Seed(ctx context.Context, tx *sql.Tx, r *Registration, w Wordings) error {
+	if err := insertRegistration(ctx, tx, r); err != nil {
+		return err
+	}
+	return recordConsents(ctx, tx, r.CreatedAt, Registration{}, *r, w)
+}
+
 // updateDetails writes what a person changed on the manage page. The
 // address is not among it: it identifies the registration.
 func updateDetails(ctx context.Context, tx Tx, now time.Time, r Registration) error {

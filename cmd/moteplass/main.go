@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/moteplass/moteplass/internal/app"
-	"github.com/moteplass/moteplass/introductions"
 )
 
 const usage = `usage:
@@ -38,7 +37,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	case "admin":
 		return adminCmd(args, getenv, stdin, stdout, stderr)
 	case "match":
-		return introductions.RunCLI(args, stdin, stdout, stderr)
+		return matchCmd(args, stdin, stdout, stderr)
 	case "backup":
 		return backupCmd(args, getenv, stdout, stderr)
 	case "help", "-h", "--help":

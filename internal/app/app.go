@@ -25,6 +25,7 @@ import (
 	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
 )
@@ -38,12 +39,16 @@ type App struct {
 	Router *gin.Engine
 	// Accounts holds organiser logins (the CLI creates the first admin).
 	Accounts *organisers.Store
+	// Resets sends the password reset links asked for (a background job).
+	Resets *organisers.ResetSender
 	// Mailer sends the outbox.
 	Mailer *mailer.Worker
 	// Metrics are served at /metrics.
 	Metrics *metrics.Metrics
 	// Registrations signs people up; its Notify sends their emails.
 	Registrations *registration.Service
+	// Privacy carries out people's data rights (download, erasure).
+	Privacy *privacy.Rights
 
 	// jobs run in the background while the app serves (see Serve).
 	jobs []func(ctx context.Context)
@@ -58,10 +63,11 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, err
 	}
+	d.SetLogger(logger)
 	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
 	// Address keys stored before the one address parser: an international
 	// domain becomes an A-label, so look-ups by either spelling find them.
-	if n, err := registration.RekeyEmails(ctx, d); err != nil {
+	if n, err := RekeyAddresses(ctx, d); err != nil {
 		d.Close()
 		return nil, err
 	} else if n > 0 {
@@ -92,7 +98,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), registration.Demo); err != nil {
+	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations); err != nil {
 		return err
 	}
 	a.Logger.Info("demo data loaded")
@@ -139,6 +145,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	r.HEAD("/healthz", a.healthz)
 	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
 	r.GET("/privacy", a.privacy(rnd))
+	r.GET("/.well-known/security.txt", a.securityTxt)
 
 	emails, err := web.NewEmails(templates.FS, rnd)
 	if err != nil {
@@ -164,7 +171,7 @@ func (a *App) routes() (*gin.Engine, error) {
 	}))
 
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
-	ev.OnChange = a.Registrations.EventChanged(mail)
+	ev.Store.OnChange = a.Registrations.EventChanged(mail)
 	ev.RelayUTF8 = a.Mailer.AcceptsUTF8
 	ev.Routes(r)
 	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)
@@ -174,16 +181,23 @@ func (a *App) routes() (*gin.Engine, error) {
 	reg.Routes(r)
 	reg.FeedRoutes(r)
 	// Data rights from the manage link (download, erasure) and, below,
-	// erasure on request for organisers; erasure confirmations are deleted
-	// once sent.
-	privacy := registration.NewPrivacy(reg, mail)
-	privacy.ReplyTo = a.Config.ControllerEmail
-	privacy.Routes(r)
-	a.jobs = append(a.jobs, a.every("erasure-receipts", 5*time.Minute, a.Registrations.SweepErasureReceipts))
+	// erasure on request for organisers; the mail worker deletes an
+	// erasure's confirmation in the commit that records it sent.
+	a.Privacy = &privacy.Rights{DB: a.DB, Registrations: a.Registrations, Emails: emails, BaseURL: a.Config.BaseURL,
+		ReplyTo: a.Config.ControllerEmail}
+	rights := privacy.NewHandler(a.Privacy, reg, rnd)
+	rights.Routes(r)
 
+	// Organiser accounts. Reset links are looked up and sent by a job after
+	// the answer, which is the same for every address. Logins: 20 attempts
+	// a minute per client address, and 5 wrong passwords per client address
+	// and account in 15 minutes, so a stranger cannot lock an owner out.
+	// Both limits are in memory, per process.
+	a.Resets = organisers.NewResetSender(a.Accounts, emails, a.Config.BaseURL, a.Logger)
+	a.jobs = append(a.jobs, a.Resets.Run, func(context.Context) { a.Accounts.PrepareDummyHash() })
 	accounts := &organisers.Handler{
-		Store: a.Accounts, R: rnd, Emails: emails, Cookies: cookies, ClientIP: clientIP, BaseURL: a.Config.BaseURL,
-		PerAddress: web.NewLimiter(20), PerAccount: web.NewLimiter(5),
+		Store: a.Accounts, R: rnd, Cookies: cookies, ClientIP: clientIP, Resets: a.Resets,
+		PerAddress: web.NewLimiter(20), Failures: organisers.NewFailureLimit(5, 15*time.Minute),
 		Organisations: func(ctx context.Context) ([]organisers.Organisation, error) {
 			os, err := ev.Store.FindOrganisers(ctx)
 			out := make([]organisers.Organisation, len(os))
@@ -200,12 +214,13 @@ func (a *App) routes() (*gin.Engine, error) {
 	admin := r.Group("/admin", accounts.Authenticate)
 	accounts.Routes(admin)
 	ev.AdminRoutes(admin, accounts)
-	privacy.AdminRoutes(admin, accounts)
+	rights.AdminRoutes(admin, accounts)
 	// The organisers' pages about registrations: the attendee list and its
 	// CSV, check-in at the door (and the QR code a person shows there),
 	// messages to a group, and the dashboards.
 	attendees := registration.NewAttendeesHandler(a.Registrations, mail, rnd, accounts)
 	attendees.RelayUTF8 = a.Mailer.AcceptsUTF8
+	accounts.RelayUTF8 = a.Mailer.AcceptsUTF8
 	attendees.Routes(r)
 	attendees.AdminRoutes(admin)
 
@@ -220,18 +235,23 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	// Retention: at start-up and daily, registrations are anonymised
 	// RetentionDays after their event; sent mail and expired links go.
-	retention := registration.NewRetention(a.Registrations, a.Config.RetentionDays)
-	retention.DeleteExpiredLinks = introductions.DeleteExpiredTokens
+	retention := privacy.NewRetention(a.DB, a.Config.RetentionDays)
 	a.jobs = append(a.jobs, a.every("retention", 24*time.Hour, retention.Run))
 	return r, nil
 }
 
+// healthz is 200 "ok" when the database can be written and read, else 503
+// and one line that says why ("database cannot be written since ...: the
+// disk is full (SQLITE_FULL)"). Whether it can be written is what the last
+// writes and the database's own probes found (db.Health): the check writes
+// nothing itself, so it never waits behind a sign-up rush, and a busy
+// server is not reported down.
 func (a *App) healthz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := a.DB.Ping(ctx); err != nil {
+	if err := a.DB.Health(ctx); err != nil {
 		c.Error(err)
-		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+		c.String(http.StatusServiceUnavailable, err.Error()+"\n")
 		return
 	}
 	c.String(http.StatusOK, "ok\n")
@@ -250,8 +270,20 @@ func (a *App) Listen() error {
 // Addr is the address the app listens on.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
+// The process is down within 10 s of SIGTERM, as supervisors expect
+// (systemd's TimeoutStopSec, a container's grace period), whatever a
+// client or the mail relay does: requests in flight get shutdownRequests
+// to finish, then the background jobs shutdownJobs to stop. The mail
+// worker cuts off an exchange with a relay that does not answer and
+// queues its message again.
+const (
+	shutdownRequests = 5 * time.Second
+	shutdownJobs     = 3 * time.Second
+)
+
 // Serve serves until ctx is done, then stops accepting, lets requests in
-// flight finish (up to 15 s) and returns.
+// flight finish (up to shutdownRequests; the rest are cut off), stops the
+// background jobs (up to shutdownJobs) and returns.
 func (a *App) Serve(ctx context.Context) error {
 	// What one connection can make the server hold: headers up to 64 KB
 	// (cookies and a language are far less), then a body of at most
@@ -265,32 +297,42 @@ func (a *App) Serve(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsCtx, cancelJobs := context.WithCancel(context.Background())
 	var jobs sync.WaitGroup
 	for _, job := range a.jobs {
-		jobs.Add(1)
-		go func() { defer jobs.Done(); job(jobsCtx) }()
+		jobs.Go(func() { job(jobsCtx) })
 	}
 	// the background jobs stop after the last request has finished, so
 	// nothing a request queued is left behind unsent for long
-	defer func() { stopJobs(); jobs.Wait() }()
+	stopJobs := func() error {
+		cancelJobs()
+		stopped := make(chan struct{})
+		go func() { jobs.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+			return nil
+		case <-time.After(shutdownJobs):
+			return fmt.Errorf("shutdown: background jobs still running after %v", shutdownJobs)
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, stopJobs())
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownRequests)
 	defer cancel()
+	var errs []error
 	if err := a.server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		errs = append(errs, fmt.Errorf("shutdown: %w", err), a.server.Close())
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(append(errs, stopJobs())...)
 }
 
 // every runs fn now and then every interval until ctx is done; errors are

@@ -35,6 +35,10 @@ type Config struct {
 	ControllerName  string // MOTEPLASS_CONTROLLER_NAME: who is responsible for the personal data
 	ControllerEmail string // MOTEPLASS_CONTROLLER_EMAIL: where people ask about it
 	RetentionDays   int    // MOTEPLASS_RETENTION_DAYS: personal data is anonymised this long after an event
+	// SecurityContact is where vulnerabilities are reported
+	// (MOTEPLASS_SECURITY_CONTACT, /.well-known/security.txt); the
+	// controller's address when unset.
+	SecurityContact string
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -96,6 +100,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	str("MOTEPLASS_CONTROLLER_NAME", &c.ControllerName)
 	str("MOTEPLASS_CONTROLLER_EMAIL", &c.ControllerEmail)
 	num("MOTEPLASS_RETENTION_DAYS", &c.RetentionDays)
+	str("MOTEPLASS_SECURITY_CONTACT", &c.SecurityContact)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}

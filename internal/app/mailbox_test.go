@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
 )
 
@@ -55,5 +56,26 @@ func TestDevMailboxIsForAdminsOnly(t *testing.T) {
 	}
 	if rec.Header().Get("Cache-Control") != "no-store" {
 		t.Error("the mailbox may be cached")
+	}
+}
+
+// TestSecurityTxt: /.well-known/security.txt (RFC 9116) says where to
+// report a vulnerability and has not expired.
+func TestSecurityTxt(t *testing.T) {
+	a := apptest.New(t, apptest.Options{Config: func(c *app.Config) { c.SecurityContact = "sikkerhet@example.no" }})
+	rec := apptest.NewClient(t, a.Router).Get("/.well-known/security.txt")
+	apptest.Want(t, rec, http.StatusOK)
+	body := rec.Body.String()
+	if !strings.Contains(body, "Contact: mailto:sikkerhet@example.no\n") || !strings.Contains(body, "Canonical: http://localhost:8080/.well-known/security.txt") {
+		t.Errorf("security.txt:\n%s", body)
+	}
+	var expires time.Time
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, "Expires: "); ok {
+			expires, _ = time.Parse(time.RFC3339, v)
+		}
+	}
+	if !expires.After(time.Now().AddDate(0, 11, 0)) {
+		t.Errorf("Expires %v: less than a year ahead", expires)
 	}
 }

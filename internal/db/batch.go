@@ -99,6 +99,7 @@ func (d *DB) dequeue(job *batchJob) bool {
 func (d *DB) runBatch(jobs []*batchJob) {
 	errs := make([]error, len(jobs))
 	fail := func(err error) {
+		d.failed(err)
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
@@ -110,6 +111,10 @@ func (d *DB) runBatch(jobs []*batchJob) {
 			j.done <- errs[i]
 		}
 	}()
+	if err := d.refusal(); err != nil {
+		fail(err)
+		return
+	}
 	// Not any one caller's context: one caller giving up must not roll
 	// back the others.
 	tx, err := d.write.BeginTx(context.Background(), nil)
@@ -129,6 +134,7 @@ func (d *DB) runBatch(jobs []*batchJob) {
 			return
 		}
 		if errs[i] = runJob(j, tx, d.Now().UTC().Truncate(time.Microsecond)); errs[i] != nil {
+			d.failed(errs[i])
 			if _, err := tx.Exec(`ROLLBACK TO batch_job`); err != nil {
 				fail(fmt.Errorf("db: rollback to savepoint: %w", Classify(err)))
 				return

@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -31,10 +32,21 @@ var ErrUnique = errors.New("db: unique constraint violated")
 // busy timeout. Handlers answer it with "try again", never a 500.
 var ErrBusy = errors.New("db: database is busy")
 
+// ErrUnavailable is returned (wrapped) when the storage itself cannot be
+// used: the disk is full, the file system is read-only or failing, a file
+// cannot be opened or is damaged, or a file of the database was lost under
+// the running server (see Health). Nothing of the failed write is stored.
+// Handlers answer it with "try again shortly" (503), never a 500.
+var ErrUnavailable = errors.New("db: storage unavailable")
+
 // DB holds the write and read pools.
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	path  string
+
+	// log is where the database reports faults of its storage (SetLogger).
+	log atomic.Pointer[slog.Logger]
 
 	// Now is the clock; tests replace it. Transactions fix "now" once at
 	// their start (see Tx) so one change has one timestamp.
@@ -53,6 +65,8 @@ type DB struct {
 	batch batchQueue
 	// ckpt checkpoints the write-ahead log beside the writer.
 	ckpt checkpointer
+	// health is whether the database can be written (see Health).
+	health health
 }
 
 // Synchronous is the durability setting. FULL makes SQLite fsync the WAL on
@@ -74,6 +88,11 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		// never create the file: a reader opened after the database file
+		// was deleted under the server would make a new, empty one at its
+		// path, which a restart would then take for the database (and
+		// whose shared memory clashes with the open one's)
+		q.Set("mode", "rw")
 	} else {
 		// checkpoints are made beside the writer (see checkpointer)
 		q.Add("_pragma", "wal_autocheckpoint(0)")
@@ -101,7 +120,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: w, Now: time.Now, gate: make(chan struct{}, 1)}
+	d := &DB{write: w, path: path, Now: time.Now, gate: make(chan struct{}, 1)}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -119,13 +138,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	d.startProbes()
 	return d, nil
 }
 
-// Close stops the checkpoints and closes the pools; the WAL is
+// Close stops the checkpoints and probes and closes the pools; the WAL is
 // checkpointed by SQLite when the last connection closes.
 func (d *DB) Close() error {
+	d.stopProbes()
 	return errors.Join(d.stopCheckpointer(), d.read.Close(), d.write.Close())
+}
+
+// SetLogger sets where the database reports faults of its storage (a
+// write that fails for want of space, a file lost under the server);
+// slog's default logger until then.
+func (d *DB) SetLogger(l *slog.Logger) { d.log.Store(l) }
+
+func (d *DB) logger() *slog.Logger {
+	if l := d.log.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 // Read is the pool for queries that change nothing.
@@ -135,7 +168,8 @@ func (d *DB) Read() *sql.DB { return d.read }
 // inside a transaction (VACUUM, checkpoints, backups).
 func (d *DB) Write() *sql.DB { return d.write }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers a query (see Health for whether
+// it can be written).
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
 	return d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
@@ -158,23 +192,28 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 	case <-ctx.Done():
 		return fmt.Errorf("db: waiting to write: %w", ctx.Err())
 	}
+	if err := d.refusal(); err != nil {
+		return err
+	}
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("db: begin: %w", Classify(err))
+		return d.failed(fmt.Errorf("db: begin: %w", Classify(err)))
 	}
 	defer tx.Rollback()
 	if err := fn(tx, d.Now().UTC().Truncate(time.Microsecond)); err != nil {
-		return Classify(err)
+		return d.failed(Classify(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", Classify(err))
+		return d.failed(fmt.Errorf("db: commit: %w", Classify(err)))
 	}
 	d.committed()
 	return nil
 }
 
-// committed marks a commit: caches see a new generation, hooks run.
+// committed marks a commit: the database can be written, caches see a
+// new generation, hooks run.
 func (d *DB) committed() {
+	d.wrote()
 	d.generation.Add(1)
 	for _, fn := range d.onCommit {
 		fn()
@@ -190,20 +229,30 @@ func (d *DB) OnCommit(fn func()) { d.onCommit = append(d.onCommit, fn) }
 // maintenance statement on Write()).
 func (d *DB) Touch() { d.generation.Add(1) }
 
-// Classify wraps SQLite's constraint and busy errors in the package
-// sentinels; other errors come back unchanged.
+// Classify wraps SQLite's constraint, busy and storage errors in the
+// package sentinels (ErrUnique, ErrBusy, ErrUnavailable); other errors, and
+// errors already classified, come back unchanged.
 func Classify(err error) error {
 	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) {
+	if err == nil || !errors.As(err, &se) || errors.Is(err, ErrUnique) || errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) {
 		return err
 	}
-	switch se.Code() & 0xff {
+	return classifyCode(se.Code(), err)
+}
+
+// classifyCode is Classify for an error with SQLite result code code
+// (primary code in the low byte, the extended code above it).
+func classifyCode(code int, err error) error {
+	switch code & 0xff {
 	case sqlite3.SQLITE_CONSTRAINT:
-		if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		if code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return fmt.Errorf("%w: %w", ErrUnique, err)
 		}
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("%w: %w", ErrBusy, err)
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

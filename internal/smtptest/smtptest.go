@@ -1,7 +1,8 @@
 // Package smtptest is a real SMTP server on 127.0.0.1 for the tests of code
 // that sends mail: it keeps every message it accepts, raw, with its
 // envelope, and refuses chosen recipients the way mail servers do (a 550
-// that repeats the address). StartUTF8 starts one that offers SMTPUTF8
+// that repeats the address), or goes silent after DATA like a relay that
+// hangs (HangAfterData). StartUTF8 starts one that offers SMTPUTF8
 // (RFC 6531); the others refuse non-ASCII addresses as servers without it
 // do. Only tests import it.
 package smtptest
@@ -26,6 +27,11 @@ type Server struct {
 	mu     sync.Mutex
 	msgs   []Message
 	taken  int // how many Take has returned
+	// hang, when set, holds every message after its DATA until it is
+	// closed; hung is closed when the first message is held.
+	hang     chan struct{}
+	hung     chan struct{}
+	hungOnce sync.Once
 }
 
 // Message is one accepted message.
@@ -70,6 +76,19 @@ func start(t testing.TB, offerUTF8 bool, reject []string) *Server {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return s
+}
+
+// HangAfterData makes the server read every later message to its end and
+// then never answer it, like a relay that takes the whole message and goes
+// silent. The channel is closed when the first message hangs. The held
+// sessions are let go, without keeping their messages, when the test ends.
+func (s *Server) HangAfterData(t testing.TB) <-chan struct{} {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang, s.hung = make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(s.hang) }) // before Start's cleanup closes the server
+	return s.hung
 }
 
 // Messages is every message accepted so far, in order.
@@ -134,6 +153,13 @@ func (x *session) Data(r io.Reader) error {
 		return err
 	}
 	x.s.mu.Lock()
+	hang := x.s.hang
+	if hang != nil {
+		x.s.hungOnce.Do(func() { close(x.s.hung) })
+		x.s.mu.Unlock()
+		<-hang
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "gave up"}
+	}
 	defer x.s.mu.Unlock()
 	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: data, UTF8: x.utf8})
 	return nil

@@ -1,4 +1,4 @@
-package introductions
+package match
 
 import (
 	"math/rand/v2"

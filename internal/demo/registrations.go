@@ -1,4 +1,4 @@
-package registration
+package demo
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moteplass/moteplass/internal/demo"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -94,10 +94,10 @@ var demoTopics = []string{"", "", "Hvordan bygger vi tillit i en ledergruppe som
 
 var demoDietary = []string{"", "", "", "Vegetar", "", "", "Glutenfri", "", "", "", "Laktoseintolerant", ""}
 
-// Demo is a demo.Load step: realistic registrations (names with æ, ø, å,
+// Registrations is a Load step: realistic registrations (names with æ, ø, å,
 // hyphens and apostrophes; directorates and municipalities; every level and
 // sector; some who agreed to introductions) with example.no addresses.
-func Demo(ctx context.Context, tx *sql.Tx, now time.Time, w *demo.World) error {
+func Registrations(ctx context.Context, tx *sql.Tx, now time.Time, w *World) error {
 	cat, err := web.LoadCatalogue(templates.FS, "locales")
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func Demo(ctx context.Context, tx *sql.Tx, now time.Time, w *demo.World) error {
 	for _, plan := range demoPlan {
 		ev, ok := w.Events[plan.slug]
 		if !ok {
-			return fmt.Errorf("registration: demo event %s is missing", plan.slug)
+			return fmt.Errorf("demo: event %s is missing", plan.slug)
 		}
 		n := plan.confirmed + plan.waiting
 		// sign-ups came in over the last weeks, the waiting list last
@@ -125,14 +125,11 @@ func Demo(ctx context.Context, tx *sql.Tx, now time.Time, w *demo.World) error {
 			seen[r.EmailNorm] = true
 			at := start.Add(time.Duration(i) * 7 * time.Hour).UTC().Truncate(time.Second)
 			r.EventID, r.CreatedAt, r.UpdatedAt, r.QueuedAt = ev.ID, at, at, at
-			r.Status = StatusConfirmed
+			r.Status = registration.StatusConfirmed
 			if i >= plan.confirmed {
-				r.Status = StatusWaiting
+				r.Status = registration.StatusWaiting
 			}
-			if err := insertRegistration(ctx, tx, &r); err != nil {
-				return err
-			}
-			if err := recordConsents(ctx, tx, at, Registration{}, r, WordingsIn(cat, r.Lang)); err != nil {
+			if err := registration.Seed(ctx, tx, &r, registration.WordingsIn(cat, r.Lang)); err != nil {
 				return err
 			}
 		}
@@ -141,7 +138,7 @@ func Demo(ctx context.Context, tx *sql.Tx, now time.Time, w *demo.World) error {
 }
 
 // demoPerson is the i-th demo person, working in or near region.
-func demoPerson(i int, region string, roles []int) Registration {
+func demoPerson(i int, region string, roles []int) registration.Registration {
 	first := demoFirst[i%len(demoFirst)]
 	last := demoLast[(i/len(demoFirst)+i*3)%len(demoLast)]
 	var orgs []demoOrg
@@ -162,7 +159,7 @@ func demoPerson(i int, region string, roles []int) Registration {
 	if org.sector == "municipal" && role.level == "top" {
 		role = demoRoles[12] // kommunaldirektør
 	}
-	r := Registration{Lang: "nb", Details: Details{
+	r := registration.Registration{Lang: "nb", Details: registration.Details{
 		Name: first + " " + last, Organisation: org.name, Role: role.title, Level: role.level, Sector: org.sector,
 		Region: region, Topics: demoTopics[i%len(demoTopics)], Dietary: demoDietary[i%len(demoDietary)],
 		IntroConsent: i%3 != 0,
@@ -175,7 +172,7 @@ func demoPerson(i int, region string, roles []int) Registration {
 		r.Lang = "en"
 	}
 	r.Email = fmt.Sprintf("%s.%s@%s.example.no", demoASCII(first), demoASCII(last), org.domain)
-	r.EmailNorm = NormalizeEmail(r.Email)
+	r.EmailNorm = registration.NormalizeEmail(r.Email)
 	return r
 }
 

@@ -1,4 +1,4 @@
-package registration_test
+package privacy_test
 
 // Retention with an injected clock (a.DB.Now): registrations are
 // anonymised exactly when their event ended more than Days ago, the
@@ -17,6 +17,7 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 )
 
@@ -37,7 +38,7 @@ func pvPeople(t *testing.T, a *app.App, ev events.Event, prefix string) []string
 		if i == 3 {
 			cl := apptest.NewClient(t, a.Router)
 			cl.Get("/r/" + tokens[i])
-			mustStatus(t, cl.PostForm("/r/"+tokens[i]+"/cancel", url.Values{}), http.StatusSeeOther)
+			apptest.Want(t, cl.PostForm("/r/"+tokens[i]+"/cancel", url.Values{}), http.StatusSeeOther)
 		}
 	}
 	// attendance, as the check-in page records it
@@ -78,7 +79,7 @@ func TestRetentionAnonymisesEventsPastTheLimit(t *testing.T) {
 	if sent == 0 {
 		t.Fatal("no sent mail to prune")
 	}
-	retention := registration.NewRetention(a.Registrations, 180)
+	retention := privacy.NewRetention(a.DB, 180)
 
 	t.Run("70 days after: nothing anonymised, expired links kept for a while", func(t *testing.T) {
 		fixedClock(a, recent.EndsAt.Add(70*24*time.Hour)) // links expired 10 days ago
@@ -96,7 +97,7 @@ func TestRetentionAnonymisesEventsPastTheLimit(t *testing.T) {
 			t.Errorf("%d manage tokens left: expired less than 30 days ago, they should stay", n)
 		}
 		// an expired link says so
-		mustStatus(t, apptest.NewClient(t, a.Router).Get("/r/"+recentTokens[0]), http.StatusGone)
+		apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/"+recentTokens[0]), http.StatusGone)
 	})
 
 	t.Run("181 and 179 days after", func(t *testing.T) {
@@ -156,7 +157,7 @@ func TestRetentionAnonymisesEventsPastTheLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != (registration.Retained{}) {
+		if got != (privacy.Retained{}) {
 			t.Errorf("second run: %+v", got)
 		}
 		if a.DB.Generation() != gen+1 {
@@ -178,7 +179,7 @@ func TestRetentionAnonymisesEventsPastTheLimit(t *testing.T) {
 
 func TestRetentionRefusesNoLimit(t *testing.T) {
 	a := newApp(t)
-	if _, err := registration.NewRetention(a.Registrations, 0).Apply(context.Background()); err == nil {
+	if _, err := privacy.NewRetention(a.DB, 0).Apply(context.Background()); err == nil {
 		t.Error("a retention of 0 days ran")
 	}
 }

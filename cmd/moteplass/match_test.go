@@ -1,4 +1,4 @@
-package introductions
+package main
 
 import (
 	"bytes"
@@ -9,19 +9,23 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/moteplass/moteplass/introductions/match"
 )
 
 // runCLI runs the command on input and returns its exit status and output.
 func runCLI(t *testing.T, input string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = RunCLI(args, strings.NewReader(input), &out, &errOut)
+	code = matchCmd(args, strings.NewReader(input), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
+// readTestdata reads one of the matching's example inputs: package match reads
+// the same files and checks the properties of their results.
 func readTestdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := os.ReadFile("../../introductions/match/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +33,7 @@ func readTestdata(t *testing.T, name string) string {
 }
 
 // decodeOutput checks the shape of the JSON the command writes.
-func decodeOutput(t *testing.T, stdout string) Result {
+func decodeOutput(t *testing.T, stdout string) match.Result {
 	t.Helper()
 	var shape map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(stdout), &shape); err != nil {
@@ -46,7 +50,7 @@ func decodeOutput(t *testing.T, stdout string) Result {
 	if !strings.Contains(stdout, "\n  \"introductions\": [") {
 		t.Errorf("output is not indented:\n%s", stdout)
 	}
-	var res Result
+	var res match.Result
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&res); err != nil {
@@ -55,7 +59,7 @@ func decodeOutput(t *testing.T, stdout string) Result {
 	return res
 }
 
-func TestRunCLIGoodInput(t *testing.T) {
+func TestMatchCmdGoodInput(t *testing.T) {
 	tests := []struct {
 		name     string
 		file     string
@@ -81,17 +85,17 @@ func TestRunCLIGoodInput(t *testing.T) {
 			}
 			res := decodeOutput(t, stdout)
 
-			var people []Person
+			var people []match.Person
 			var err error
 			if slices.Contains(tt.args, "--csv") {
-				people, _, err = readCSV([]byte(input))
+				people, _, err = match.ReadCSV([]byte(input))
 			} else {
-				people, err = readJSON([]byte(input))
+				people, err = match.ReadJSON([]byte(input))
 			}
 			if err != nil || len(people) != tt.people {
 				t.Fatalf("read %d people, err %v; want %d", len(people), err, tt.people)
 			}
-			opt := Options{Seed: 1}
+			opt := match.Options{Seed: 1}
 			for i, a := range tt.args {
 				if a == "--seed" {
 					fmt.Sscan(tt.args[i+1], &opt.Seed)
@@ -100,8 +104,8 @@ func TestRunCLIGoodInput(t *testing.T) {
 					fmt.Sscan(tt.args[i+1], &opt.GroupSize)
 				}
 			}
-			checkResult(t, people, opt, res)
-			if want := Match(people, opt); !reflect.DeepEqual(res, want) {
+			// TestReadGoodInput in package match checks this result's properties.
+			if want := match.Match(people, opt); !reflect.DeepEqual(res, want) {
 				t.Errorf("output differs from Match:\n got %+v\nwant %+v", res, want)
 			}
 
@@ -113,34 +117,7 @@ func TestRunCLIGoodInput(t *testing.T) {
 	}
 }
 
-func TestRunCLIReadsTheSameFromJSONAndCSV(t *testing.T) {
-	fromJSON, err := readJSON([]byte(readTestdata(t, "people.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromCSV, _, err := readCSV([]byte(readTestdata(t, "people.csv")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The CSV differs on purpose in two topic lists, to test both separators.
-	if got, want := fromCSV[2].Topics, []string{"omstilling", "ki i forvaltningen"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 3 topics = %q, want %q", got, want)
-	}
-	if got, want := fromCSV[7].Topics, []string{"Klarspråk", "omstilling"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("row 8 topics = %q, want %q", got, want)
-	}
-	for i := range fromJSON {
-		fromCSV[i].Topics, fromJSON[i].Topics = nil, nil
-	}
-	if !reflect.DeepEqual(fromJSON, fromCSV) {
-		t.Errorf("JSON and CSV give different people:\n%+v\n%+v", fromJSON, fromCSV)
-	}
-	if fromJSON[1].Mix != "public_only" || fromJSON[0].Mix != "" {
-		t.Errorf("mix not read: %+v", fromJSON[:2])
-	}
-}
-
-func TestRunCLIEmptyArray(t *testing.T) {
+func TestMatchCmdEmptyArray(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "[]")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
@@ -150,7 +127,7 @@ func TestRunCLIEmptyArray(t *testing.T) {
 	}
 }
 
-func TestRunCLIBadInput(t *testing.T) {
+func TestMatchCmdBadInput(t *testing.T) {
 	const good = `{"id": "a", "organisation": "NAV", "level": "middle"}`
 	tests := []struct {
 		name  string
@@ -235,7 +212,7 @@ func TestRunCLIBadInput(t *testing.T) {
 	}
 }
 
-func TestRunCLIListsAtMostTwentyProblems(t *testing.T) {
+func TestMatchCmdListsAtMostTwentyProblems(t *testing.T) {
 	rows := make([]string, 25)
 	for i := range rows {
 		rows[i] = fmt.Sprintf(`{"id": "p%d", "organisation": "X", "level": "boss"}`, i)

@@ -1,4 +1,4 @@
-package introductions
+package match
 
 // Helpers for groups an organiser changed by hand: the same scoring, reasons
 // and hard rules as Match, for a group given whole.

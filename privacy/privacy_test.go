@@ -1,4 +1,4 @@
-package registration_test
+package privacy_test
 
 // The data rights from the manage link, end to end through the real router,
 // a real SQLite file and a real (in-process) SMTP server: the download
@@ -25,7 +25,9 @@ import (
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
 	"github.com/moteplass/moteplass/internal/smtptest"
+	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/organisers"
+	"github.com/moteplass/moteplass/privacy"
 	"github.com/moteplass/moteplass/registration"
 )
 
@@ -77,7 +79,7 @@ func pvAdmin(t testing.TB, a *app.App) *apptest.Client {
 	}
 	cl := apptest.NewClient(t, a.Router)
 	rec := cl.PostForm("/admin/login", url.Values{"email": {u.Email}, "password": {"passord-for-testing-1234"}})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	return cl
 }
 
@@ -225,15 +227,15 @@ func pvSetUp(t *testing.T) *pvWorld {
 	cl := apptest.NewClient(t, a.Router)
 	cl.Get("/r/" + w.token)
 	form := with(validForm(pvName, pvEmail), "organisation", "Zorro-direktoratet", "phone", pvPhone, "topics", "Tillit i Zorro-etaten")
-	mustStatus(t, cl.PostForm("/r/"+w.token, form), http.StatusSeeOther)
-	mustStatus(t, cl.PostForm("/r/"+w.token, consent(form)), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm("/r/"+w.token, form), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm("/r/"+w.token, consent(form)), http.StatusSeeOther)
 
 	// After the event: the organiser introduces the three who agreed.
 	fixedClock(a, t0.Add(2*24*time.Hour))
 	admin := pvAdmin(t, a)
 	path := "/admin/events/" + strconv.FormatInt(w.past.ID, 10) + "/followup"
-	mustStatus(t, admin.PostForm(path, url.Values{}), http.StatusSeeOther)
-	mustStatus(t, admin.PostForm(path+"/approve", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, admin.PostForm(path, url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, admin.PostForm(path+"/approve", url.Values{}), http.StatusSeeOther)
 	var introduced int
 	if err := a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'introduction'`).Scan(&introduced); err != nil || introduced != 3 {
 		t.Fatalf("%d introduction emails (%v), want 3: the three who agreed in one group", introduced, err)
@@ -241,7 +243,7 @@ func pvSetUp(t *testing.T) *pvWorld {
 	pvSendAll(t, a)
 
 	// A request for the link again: queued, not sent, at the erasure.
-	mustStatus(t, apptest.NewClient(t, a.Router).PostForm("/r", url.Values{"email": {pvEmail}}), http.StatusSeeOther)
+	apptest.Want(t, apptest.NewClient(t, a.Router).PostForm("/r", url.Values{"email": {pvEmail}}), http.StatusSeeOther)
 	var queued int
 	a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE to_address_norm = ? AND status IN ('queued', 'held')`, pvNorm).Scan(&queued)
 	if queued == 0 {
@@ -253,7 +255,7 @@ func pvSetUp(t *testing.T) *pvWorld {
 func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 	w := pvSetUp(t)
 	rec := apptest.NewClient(t, w.a.Router).Get("/r/" + w.token + "/export.json")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -264,11 +266,11 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
 	body := rec.Body.String()
-	var ex registration.Export
+	var ex privacy.Export
 	if err := json.Unmarshal(rec.Body.Bytes(), &ex); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, body)
 	}
-	if ex.Email != pvNorm || ex.Format != registration.ExportFormat {
+	if ex.Email != pvNorm || ex.Format != privacy.ExportFormat {
 		t.Errorf("email %q, format %q", ex.Email, ex.Format)
 	}
 
@@ -318,7 +320,7 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 		if in.Event.ID != w.past.ID || in.SentAt.IsZero() || len(in.Others) != 2 {
 			t.Fatalf("introduction: %+v", in)
 		}
-		names := map[string]registration.ExportContact{}
+		names := map[string]introductions.ExportContact{}
 		for _, o := range in.Others {
 			names[o.Name] = o
 		}
@@ -358,7 +360,7 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 			}
 		}
 		// the peers appear only in the introduction
-		var rest registration.Export
+		var rest privacy.Export
 		json.Unmarshal(rec.Body.Bytes(), &rest)
 		rest.Introductions = nil
 		b, _ := json.Marshal(rest)
@@ -371,8 +373,8 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 
 	t.Run("a wrong or missing link gets nothing", func(t *testing.T) {
 		cl := apptest.NewClient(t, w.a.Router)
-		mustStatus(t, cl.Get("/r/"+strings.Repeat("A", 43)+"/export.json"), http.StatusNotFound)
-		mustStatus(t, cl.Get("/r/kort/export.json"), http.StatusNotFound)
+		apptest.Want(t, cl.Get("/r/"+strings.Repeat("A", 43)+"/export.json"), http.StatusNotFound)
+		apptest.Want(t, cl.Get("/r/kort/export.json"), http.StatusNotFound)
 	})
 }
 
@@ -420,10 +422,10 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	// The confirmation page lists both events; the POST erases.
 	cl := apptest.NewClient(t, a.Router)
 	page := cl.Get("/r/" + w.token + "/delete")
-	mustStatus(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	apptest.Says(t, page, w.past.Title, w.future.Title, "Ja, slett alt om meg", pvEmail)
 	rec := cl.PostForm("/r/"+w.token+"/delete", url.Values{})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != "/privacy" {
 		t.Fatalf("redirect to %q", loc)
 	}
@@ -439,7 +441,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		for _, f := range found[pvNorm] {
 			var kind string
 			a.DB.Read().QueryRow(`SELECT kind FROM outbox WHERE to_address_norm = ?`, pvNorm).Scan(&kind)
-			if f.Table != "outbox" || kind != registration.KindDataErased {
+			if f.Table != "outbox" || kind != privacy.KindDataErased {
 				t.Errorf("the address is still in %s.%s (%s)", f.Table, f.Column, kind)
 			}
 		}
@@ -501,7 +503,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			t.Errorf("%d memberships in the sent round, want 1 (pointing to the anonymised row)", members)
 		}
 		for _, tok := range []string{w.token, w.token2} {
-			mustStatus(t, apptest.NewClient(t, a.Router).Get("/r/"+tok), http.StatusNotFound)
+			apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/"+tok), http.StatusNotFound)
 		}
 		// the peers' introduction emails named the person: gone too
 		for _, peer := range w.peers {
@@ -522,8 +524,9 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 		}
 	})
 
-	// The confirmation goes out; once sent, the sweep removes it and the
-	// address is gone too.
+	// The confirmation goes out, and the commit that records it sent
+	// deletes it: from then on the address is nowhere, in no table and in
+	// neither file, with nothing else to wait for.
 	pvSendAll(t, a)
 	var confirmation *smtptest.Message
 	for _, m := range w.smtp.Messages() {
@@ -538,18 +541,15 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	if strings.Contains(string(confirmation.Data), pvLast) || strings.Contains(string(confirmation.Data), "Ingrid") {
 		t.Error("the confirmation holds the name")
 	}
-	if err := a.Registrations.SweepErasureReceipts(ctx); err != nil {
-		t.Fatal(err)
-	}
 	found := pvScan(t, a, pvLast, pvNorm, "unik.test")
 	if len(found) > 0 {
-		t.Errorf("after the confirmation was sent and swept: %v", found)
+		t.Errorf("right after the confirmation was sent: %v", found)
 	}
 	if files := pvFiles(t, a, pvLast, pvNorm, "unik.test"); len(files) > 0 {
-		t.Errorf("the files still hold %v", files)
+		t.Errorf("right after the confirmation was sent the files still hold %v", files)
 	}
 	if wal, err := os.Stat(a.Config.DB + "-wal"); err == nil && wal.Size() != 0 {
-		t.Logf("WAL is %d bytes after the sweep", wal.Size())
+		t.Logf("WAL is %d bytes after the confirmation was sent", wal.Size())
 	}
 }
 
@@ -580,7 +580,7 @@ func TestErasureOfAnUnknownAddressChangesNothing(t *testing.T) {
 	ev := createEvent(t, a, nil)
 	mustSignUp(t, a, ev.Slug, "Kari Blirværende", "kari.blir@example.no")
 	gen := a.DB.Generation()
-	_, err := a.Registrations.Erase(context.Background(), nil, "ingen.slik@example.no", registration.EraseOptions{})
+	_, err := a.Privacy.Erase(context.Background(), "ingen.slik@example.no", privacy.EraseOptions{})
 	if err != registration.ErrNotFound {
 		t.Fatalf("err %v, want ErrNotFound", err)
 	}
@@ -597,7 +597,7 @@ func TestErasureOfAnUnknownAddressChangesNothing(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.Registrations.Erase(context.Background(), nil, "kari.blir@example.no", registration.EraseOptions{OrganiserID: otherOrg})
+	_, err = a.Privacy.Erase(context.Background(), "kari.blir@example.no", privacy.EraseOptions{OrganiserID: otherOrg})
 	if err != registration.ErrNotFound {
 		t.Fatalf("another organiser: err %v, want ErrNotFound", err)
 	}

@@ -1,4 +1,4 @@
-package introductions
+package match
 
 import (
 	"fmt"
@@ -83,7 +83,7 @@ func genPopulation(rng *rand.Rand, n int, cfg popConfig) ([]Person, [][2]string)
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 
-// The reference rules, written independently of match.go.
+// The reference rules, written independently of the package's code.
 
 func refOrg(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
