@@ -421,9 +421,11 @@ func (s *Store) FindOrganiserBySlug(ctx context.Context, slug string) (Organiser
 
 // LockEvent reads an event whole (target groups and agenda) inside a write
 // transaction, for code that decides on it (capacity, invitations, an
-// organiser's change) and must see the committed state.
+// organiser's change) and must see the committed state. The event's row
+// stays locked until the transaction ends, so a second instance's sign-up
+// or change waits for this one (FOR UPDATE; see internal/db/dialect.go).
 func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
-	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ?", id)
+	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ? FOR UPDATE OF e", id)
 	if err != nil {
 		return Event{}, err
 	}

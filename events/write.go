@@ -11,45 +11,41 @@ import (
 
 // CreateRegion inserts a region and sets its ID.
 func CreateRegion(ctx context.Context, tx *sql.Tx, r *Region, order int) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO regions (slug, name, sort_order) VALUES (?, ?, ?)`, r.Slug, r.Name, order)
+	err := tx.QueryRowContext(ctx, `INSERT INTO regions (slug, name, sort_order) VALUES (?, ?, ?) RETURNING id`, r.Slug, r.Name, order).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("events: create region %s: %w", r.Slug, err)
 	}
-	r.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // CreateOrganiser inserts an organiser and sets its ID.
 func CreateOrganiser(ctx context.Context, tx *sql.Tx, o *Organiser) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO organisers (slug, name, kind, contact_email, website) VALUES (?, ?, ?, ?, ?)`,
-		o.Slug, o.Name, o.Kind, o.ContactEmail, o.Website)
+	err := tx.QueryRowContext(ctx, `INSERT INTO organisers (slug, name, kind, contact_email, website) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		o.Slug, o.Name, o.Kind, o.ContactEmail, o.Website).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("events: create organiser %s: %w", o.Slug, err)
 	}
-	o.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // CreateVenue inserts a venue and sets its ID.
 func CreateVenue(ctx context.Context, tx *sql.Tx, v *Venue) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO venues (name, street, postcode, city, latitude, longitude, accessibility) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		v.Name, v.Street, v.Postcode, v.City, v.Latitude, v.Longitude, v.Accessibility)
+	err := tx.QueryRowContext(ctx, `INSERT INTO venues (name, street, postcode, city, latitude, longitude, accessibility) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		v.Name, v.Street, v.Postcode, v.City, v.Latitude, v.Longitude, v.Accessibility).Scan(&v.ID)
 	if err != nil {
 		return fmt.Errorf("events: create venue: %w", err)
 	}
-	v.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // CreateSeries inserts a network series and sets its ID.
 func CreateSeries(ctx context.Context, tx *sql.Tx, s *Series) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO series (slug, title, description, organiser_id) VALUES (?, ?, ?, ?)`,
-		s.Slug, s.Title, s.Description, s.OrganiserID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO series (slug, title, description, organiser_id) VALUES (?, ?, ?, ?) RETURNING id`,
+		s.Slug, s.Title, s.Description, s.OrganiserID).Scan(&s.ID)
 	if err != nil {
 		return fmt.Errorf("events: create series %s: %w", s.Slug, err)
 	}
-	s.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // CreateEvent inserts an event with its target groups and agenda, and sets
@@ -63,21 +59,18 @@ func CreateEvent(ctx context.Context, tx *sql.Tx, now time.Time, e *Event) error
 		seriesID = e.Series.ID
 	}
 	e.CreatedAt, e.UpdatedAt = now, now
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (slug, title, summary, description, format, mode,
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (slug, title, summary, description, format, mode,
 		starts_at, ends_at, region_id, venue_id, online_url, capacity, registration_opens_at, registration_closes_at,
 		price_nok, sector, invitation_only, invite_code, facilitation, theme, language, status, organiser_id,
 		series_id, host, sequence, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		e.Slug, e.Title, e.Summary, e.Description, e.Format, e.Mode,
 		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Region.ID, venueID, e.OnlineURL, e.Capacity,
 		db.NullTime(e.RegistrationOpensAt), db.NullTime(e.RegistrationClosesAt),
 		e.PriceNOK, e.Sector, db.Bool(e.InvitationOnly), e.InviteCode, e.Facilitation, e.Theme, e.Language, e.Status,
-		e.Organiser.ID, seriesID, e.Host, e.Sequence, now, now)
+		e.Organiser.ID, seriesID, e.Host, e.Sequence, now, now).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("events: create event %s: %w", e.Slug, err)
-	}
-	if e.ID, err = res.LastInsertId(); err != nil {
-		return err
 	}
 	return replaceDetails(ctx, tx, e)
 }

@@ -131,16 +131,13 @@ func fuRegister(t testing.TB, a *app.App, eventID int64, people ...fuPerson) []i
 				consent = 1
 			}
 			email := p.email()
-			res, err := tx.ExecContext(ctx, `INSERT INTO registrations (event_id, status, name, email, email_norm,
+			err := tx.QueryRowContext(ctx, `INSERT INTO registrations (event_id, status, name, email, email_norm,
 				organisation, role, level, sector, region, phone, dietary, accessibility, topics, lang, intro_consent,
 				created_at, updated_at, queued_at, cancelled_at, checked_in_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Bergen', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'Bergen', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				eventID, p.Status, p.Name, email, strings.ToLower(email), p.Org, p.Role, p.Level, p.Sector,
-				p.Phone, p.Dietary, p.Accessibility, p.Topics, p.Lang, consent, now, now, now, cancelled, checkedIn)
+				p.Phone, p.Dietary, p.Accessibility, p.Topics, p.Lang, consent, now, now, now, cancelled, checkedIn).Scan(&ids[i])
 			if err != nil {
-				return err
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
 				return err
 			}
 		}

@@ -383,12 +383,13 @@ func FindProposal(ctx context.Context, q querier, eventID int64) (Proposal, erro
 
 // createRound stores a new round of an event and returns its id.
 func createRound(ctx context.Context, tx *sql.Tx, now time.Time, eventID, seed int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO intro_rounds (event_id, seed, status, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?)`,
-		eventID, seed, now, now)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO intro_rounds (event_id, seed, status, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?) RETURNING id`,
+		eventID, seed, now, now).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("introductions: create round: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // clearRound empties a draft round for a new proposal with a new seed.
@@ -417,14 +418,11 @@ func touchRound(ctx context.Context, tx *sql.Tx, now time.Time, roundID int64) e
 
 // createGroup stores a group and its members and returns its id.
 func createGroup(ctx context.Context, tx *sql.Tx, roundID int64, kind string, position int, g match.Group) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO intro_groups (round_id, kind, position, score, reason_nb, reason_en)
-		VALUES (?, ?, ?, ?, ?, ?)`, roundID, kind, position, g.Score, g.ReasonNB, g.ReasonEN)
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO intro_groups (round_id, kind, position, score, reason_nb, reason_en)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, roundID, kind, position, g.Score, g.ReasonNB, g.ReasonEN).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("introductions: create group: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	for _, m := range g.Members {
 		regID, err := strconv.ParseInt(m, 10, 64)

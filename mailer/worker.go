@@ -934,7 +934,7 @@ func (w *Worker) release(ctx context.Context, c *claim) error {
 func (w *Worker) eraseTraces(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := w.db.EraseTraces(ctx); err != nil {
+	if err := w.db.EraseTraces(ctx, "outbox"); err != nil {
 		w.tracesLeft.Store(true)
 		w.logger.Warn("mailer: write-ahead log not emptied yet", "error", err)
 		return

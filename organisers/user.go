@@ -115,13 +115,12 @@ func (s *Store) CreateUser(ctx context.Context, tx *sql.Tx, now time.Time, u *Us
 	if u.OrganiserID != 0 {
 		org = u.OrganiserID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, role, organiser_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.Email, u.Name, string(hash), u.Role, org, now)
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, role, organiser_id, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Email, u.Name, string(hash), u.Role, org, now).Scan(&u.ID)
 	if err != nil {
 		return fmt.Errorf("organisers: create user: %w", db.Classify(err))
 	}
-	u.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 func validRole(r string) bool {

@@ -103,6 +103,12 @@ func (p *Rights) Export(ctx context.Context, emailNorm string) (Export, error) {
 
 // ---- erasure ----
 
+// TablesWithPersonalData are the tables an erasure or a retention run
+// deletes or overwrites personal data in: the rewrite after it
+// (db.EraseTraces) takes these.
+var TablesWithPersonalData = []string{"registrations", "consents", "manage_tokens", "personal_feeds",
+	"intro_members", "intro_left_out", "intro_tokens", "outbox"}
+
 // KindDataErased is the outbox kind (and template) of the email confirming
 // an erasure. It holds the address and nothing else about the person, and
 // the mailer deletes it in the commit that records it sent.
@@ -233,7 +239,7 @@ func (p *Rights) Erase(ctx context.Context, email string, opt EraseOptions) (Era
 	// erasure failed.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := p.DB.EraseTraces(cctx); err != nil && !errors.Is(err, db.ErrBusy) {
+	if err := p.DB.EraseTraces(cctx, TablesWithPersonalData...); err != nil && !errors.Is(err, db.ErrBusy) {
 		return out, err
 	}
 	return out, nil

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +25,8 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/pgtest"
 	"github.com/moteplass/moteplass/internal/smtptest"
 	"github.com/moteplass/moteplass/introductions"
 	"github.com/moteplass/moteplass/organisers"
@@ -86,12 +89,24 @@ func pvAdmin(t testing.TB, a *app.App) *apptest.Client {
 // pvFinding is where a needle was found.
 type pvFinding struct{ Table, Column, Value string }
 
-// pvScan reads every column of every table (sqlite_master), cast to text,
-// and reports where each needle occurs, case-insensitively.
+// The catalogue of the database's tables and their columns, per engine.
+var (
+	tablesQuery = map[db.Dialect]string{
+		db.SQLite:   `SELECT name FROM sqlite_master WHERE type = 'table'`,
+		db.Postgres: `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+	}
+	columnsQuery = map[db.Dialect]string{
+		db.SQLite:   `SELECT name FROM pragma_table_info(?)`,
+		db.Postgres: `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`,
+	}
+)
+
+// pvScan reads every column of every table, cast to text, and reports
+// where each needle occurs, case-insensitively.
 func pvScan(t testing.TB, a *app.App, needles ...string) map[string][]pvFinding {
 	t.Helper()
 	q := a.DB.Read()
-	rows, err := q.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	rows, err := q.Query(tablesQuery[a.DB.Dialect()])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +124,7 @@ func pvScan(t testing.TB, a *app.App, needles ...string) map[string][]pvFinding 
 	}
 	found := map[string][]pvFinding{}
 	for _, table := range tables {
-		cols, err := q.Query(`SELECT name FROM pragma_table_info(?)`, table)
+		cols, err := q.Query(columnsQuery[a.DB.Dialect()], table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,12 +159,19 @@ func pvScan(t testing.TB, a *app.App, needles ...string) map[string][]pvFinding 
 	return found
 }
 
-// pvFiles reports which needles occur in the bytes of the database file
-// and its WAL (read while the app still has them open).
+// pvFiles reports which needles occur in the bytes of the database's
+// files: on SQLite the database file and its WAL (read while the app still
+// has them open); on PostgreSQL the files of every table, its indexes and
+// its TOAST data (the server's own WAL and archives are another matter:
+// docs/DEPLOY.md).
 func pvFiles(t testing.TB, a *app.App, needles ...string) map[string][]string {
 	t.Helper()
 	found := map[string][]string{}
-	for _, path := range []string{a.Config.DB, a.Config.DB + "-wal"} {
+	paths := []string{a.Config.DB, a.Config.DB + "-wal"}
+	if a.DB.Dialect() == db.Postgres {
+		paths = pvRelationFiles(t, a)
+	}
+	for _, path := range paths {
 		b, err := os.ReadFile(path)
 		if os.IsNotExist(err) {
 			continue
@@ -160,11 +182,43 @@ func pvFiles(t testing.TB, a *app.App, needles ...string) map[string][]string {
 		b = bytes.ToLower(b)
 		for _, n := range needles {
 			if bytes.Contains(b, []byte(strings.ToLower(n))) {
-				found[n] = append(found[n], path[strings.LastIndex(path, "."):])
+				found[n] = append(found[n], filepath.Base(path))
 			}
 		}
 	}
 	return found
+}
+
+// pvRelationFiles are the files of the PostgreSQL database's tables,
+// indexes and TOAST tables, in the throwaway server's data folder.
+func pvRelationFiles(t testing.TB, a *app.App) []string {
+	t.Helper()
+	dir := pgtest.DataDir()
+	if dir == "" {
+		t.Skip("the PostgreSQL server's files are not on this machine (MOTEPLASS_TEST_PG_URL)")
+	}
+	// what is committed reaches the files at a checkpoint
+	if _, err := a.DB.Write().Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := a.DB.Read().Query(`SELECT pg_relation_filepath(c.oid) FROM pg_class c
+		WHERE c.relkind IN ('r', 'i', 't') AND pg_relation_filepath(c.oid) IS NOT NULL
+		AND (c.relnamespace = current_schema()::regnamespace OR c.relnamespace = 'pg_toast'::regnamespace)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var rel string
+		if err := rows.Scan(&rel); err != nil {
+			t.Fatal(err)
+		}
+		// a relation of more than 1 GB has segments .1, .2, ...
+		segments, _ := filepath.Glob(filepath.Join(dir, rel) + "*")
+		out = append(out, segments...)
+	}
+	return out
 }
 
 // pvWorld is the person with a history: two registrations at two events,
@@ -557,7 +611,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 // attendance.
 func pvStats(t testing.TB, a *app.App, eventID int64) string {
 	t.Helper()
-	rows, err := a.DB.Read().Query(`SELECT status, level, sector, checked_in_at IS NOT NULL, COUNT(*) FROM registrations
+	rows, err := a.DB.Read().Query(`SELECT status, level, sector, CASE WHEN checked_in_at IS NULL THEN 0 ELSE 1 END, COUNT(*) FROM registrations
 		WHERE event_id = ? GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, eventID)
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func (r *Retention) Apply(ctx context.Context) (Retained, error) {
 		return out, err
 	}
 	if out.Needs > 0 || out.Registrations > 0 || out.Mail > 0 || out.Links > 0 {
-		if err := r.DB.EraseTraces(ctx); err != nil {
+		if err := r.DB.EraseTraces(ctx, TablesWithPersonalData...); err != nil {
 			return out, err
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // key. See db.Rekey; it returns how many keys changed.
 func Rekey(ctx context.Context, tx *sql.Tx) (int, error) {
 	total := 0
-	for _, t := range []struct{ table, id string }{{"registrations", "id"}, {"personal_feeds", "rowid"}} {
+	for _, t := range []struct{ table, id string }{{"registrations", "id"}, {"personal_feeds", "email_norm"}} {
 		n, err := db.Rekey(ctx, tx, t.table, t.id, "email_norm", mailer.NormalizeAddress)
 		total += n
 		if err != nil {

@@ -219,7 +219,12 @@ func (s *Service) GiveUpPlaces(ctx context.Context, tx *sql.Tx, now time.Time, r
 		if err != nil {
 			return 0, 0, err
 		}
-		if ev.Started(now) {
+		// as it is now that the event is locked (another instance may
+		// have changed it since it was read)
+		if r, err = findRegistration(ctx, tx, r.ID); err != nil {
+			return 0, 0, err
+		}
+		if ev.Started(now) || r.Cancelled() {
 			continue
 		}
 		if err := setStatus(ctx, tx, now, r.ID, r.Status, StatusCancelled); err != nil {

@@ -346,6 +346,11 @@ func (s *Service) Cancel(ctx context.Context, regID int64) (r Registration, prom
 		if err != nil {
 			return err
 		}
+		// as it is now that the event is locked: another instance may
+		// have changed it in between (a promotion, the same cancel)
+		if r, err = findRegistration(ctx, tx, regID); err != nil || r.Cancelled() {
+			return err
+		}
 		if ev.Started(now) {
 			return ErrTooLate
 		}

@@ -219,10 +219,12 @@ func findLive(ctx context.Context, q RowQuerier, eventID int64, emailNorm string
 const qSeats = `SELECT e.id, e.status, e.starts_at, e.ends_at, e.registration_opens_at,
 	e.registration_closes_at, e.capacity, e.invitation_only, e.invite_code, e.updated_at,
 	e.confirmed_count, e.waitlist_count
-	FROM events e WHERE e.id = ?`
+	FROM events e WHERE e.id = ? FOR UPDATE`
 
 // readSeats reads, in the write transaction, what the capacity rule and
-// the registration window need: a few columns of the event and its counts
+// the registration window need, and locks the event's row until the
+// transaction ends (so another instance's sign-up for the event waits,
+// and the count it reads includes this one): a few columns of the event and its counts
 // of confirmed and waiting registrations (kept on the event by triggers,
 // see migration 008, so reading them costs the same however long the
 // queue).
@@ -272,18 +274,18 @@ const qBefore = `SELECT COUNT(*) FROM registrations
 // insertRegistration stores a new registration and sets its ID.
 const qInsert = `INSERT INTO registrations (event_id, status, name, email, email_norm,
 	organisation, role, level, sector, region, phone, dietary, accessibility, topics, lang, intro_consent,
-	health_consent, created_at, updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	health_consent, created_at, updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	RETURNING id`
 
 func insertRegistration(ctx context.Context, tx Tx, r *Registration) error {
-	res, err := tx.ExecContext(ctx, qInsert,
+	err := tx.QueryRowContext(ctx, qInsert,
 		r.EventID, r.Status, r.Name, r.Email, r.EmailNorm, r.Organisation, r.Role, r.Level, r.Sector, r.Region,
 		r.Phone, r.Dietary, r.Accessibility, r.Topics, r.Lang, db.Bool(r.IntroConsent), db.Bool(r.HealthConsent),
-		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.QueuedAt.UTC())
+		r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.QueuedAt.UTC()).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("registration: insert: %w", err)
 	}
-	r.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // Seed stores a registration as it is given, status and times included,

@@ -150,6 +150,10 @@ func (d *DB) runBatch(jobs []*batchJob) {
 	if ok == 0 {
 		return // the deferred rollback ends the empty transaction
 	}
+	if err := d.announce(context.Background(), tx); err != nil {
+		fail(d.failed(fmt.Errorf("db: announce: %w", Classify(err))))
+		return
+	}
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("db: commit: %w", Classify(err)))
 		return

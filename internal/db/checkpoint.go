@@ -231,6 +231,9 @@ func (d *DB) saveLog(ctx context.Context) error {
 
 // stopCheckpointer ends the checkpoints; closing twice is harmless.
 func (d *DB) stopCheckpointer() error {
+	if d.ckpt.stop == nil {
+		return nil // PostgreSQL: nothing to checkpoint
+	}
 	d.ckpt.stopOnce.Do(func() { close(d.ckpt.stop) })
 	<-d.ckpt.done
 	return d.ckpt.conn.Close()

@@ -1,13 +1,16 @@
-// Package db opens the SQLite database, applies the embedded migrations and
+// Package db opens the database (a SQLite file, or PostgreSQL when
+// MOTEPLASS_DB is a postgres:// URL), applies the embedded migrations and
 // offers the one way the application writes: a transaction through DB.Tx.
 //
 // SQLite allows one writer at a time. Instead of letting many connections
 // fight for the write lock (and spin on busy_timeout), writes go through a
 // pool of exactly one connection, so they queue in Go, in arrival order, and
-// reads use a separate pool that WAL lets run beside the writer. The SQL is
-// plain and portable so that PostgreSQL can take over later: times are stored
-// as UTC TIMESTAMP values, booleans as 0/1, no SQLite-only functions in
-// domain queries.
+// reads use a separate pool that WAL lets run beside the writer. On
+// PostgreSQL each process writes the same way (one connection, in arrival
+// order, commits shared by Batch); several processes on one database are
+// kept apart by the row locks the SQL takes (FOR UPDATE). The SQL is plain
+// and the same for both (see dialect.go): times are stored as UTC
+// TIMESTAMP values, booleans as 0/1.
 package db
 
 import (
@@ -41,9 +44,13 @@ var ErrUnavailable = errors.New("db: storage unavailable")
 
 // DB holds the write and read pools.
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	path  string
+	write   *sql.DB
+	read    *sql.DB
+	path    string // the SQLite file ("" on PostgreSQL)
+	dialect Dialect
+	// pg is what PostgreSQL adds: its settings and the listener that
+	// hears other instances' commits (nil on SQLite).
+	pg *postgres
 
 	// log is where the database reports faults of its storage (SetLogger).
 	log atomic.Pointer[slog.Logger]
@@ -107,9 +114,29 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
-	w, err := sql.Open("sqlite", dsn(path, false))
+// Open opens the database dsn names and migrates it: a SQLite file
+// (created if missing) or a postgres:// URL (see OpenPostgres).
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if DialectOf(dsn) == Postgres {
+		return OpenPostgres(ctx, dsn, PostgresOptions{})
+	}
+	return openSQLite(ctx, dsn)
+}
+
+// sqliteRewrites drop row locks (see dialect.go).
+var sqliteRewrites = &rewrites{rewrite: dropRowLocks}
+
+// openSQLitePool opens a pool on the file with the settings of dsn.
+func openSQLitePool(path string, readOnly bool) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn(path, readOnly))
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(connector{base: c, rw: sqliteRewrites}), nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	w, err := openSQLitePool(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
@@ -120,12 +147,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	d := &DB{write: w, path: path, Now: time.Now, gate: make(chan struct{}, 1)}
+	d := &DB{write: w, path: path, dialect: SQLite, Now: time.Now, gate: make(chan struct{}, 1)}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := openSQLitePool(path, true)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
@@ -146,6 +173,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // checkpointed by SQLite when the last connection closes.
 func (d *DB) Close() error {
 	d.stopProbes()
+	d.stopPostgres()
 	return errors.Join(d.stopCheckpointer(), d.read.Close(), d.write.Close())
 }
 
@@ -203,6 +231,9 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 	if err := fn(tx, d.Now().UTC().Truncate(time.Microsecond)); err != nil {
 		return d.failed(Classify(err))
 	}
+	if err := d.announce(ctx, tx); err != nil {
+		return d.failed(fmt.Errorf("db: announce: %w", Classify(err)))
+	}
 	if err := tx.Commit(); err != nil {
 		return d.failed(fmt.Errorf("db: commit: %w", Classify(err)))
 	}
@@ -229,15 +260,18 @@ func (d *DB) OnCommit(fn func()) { d.onCommit = append(d.onCommit, fn) }
 // maintenance statement on Write()).
 func (d *DB) Touch() { d.generation.Add(1) }
 
-// Classify wraps SQLite's constraint, busy and storage errors in the
+// Classify wraps the engine's constraint, busy and storage errors in the
 // package sentinels (ErrUnique, ErrBusy, ErrUnavailable); other errors, and
 // errors already classified, come back unchanged.
 func Classify(err error) error {
-	var se *sqlite.Error
-	if err == nil || !errors.As(err, &se) || errors.Is(err, ErrUnique) || errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, ErrUnique) || errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) {
 		return err
 	}
-	return classifyCode(se.Code(), err)
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return classifyCode(se.Code(), err)
+	}
+	return classifyPostgres(err)
 }
 
 // classifyCode is Classify for an error with SQLite result code code
@@ -273,11 +307,19 @@ func Bool(b bool) int {
 	return 0
 }
 
-// EraseTraces moves every committed change into the database file and
-// empties the write-ahead log, so that content deleted with secure_delete
-// (zeroed in the database) is not left behind in old WAL frames. Called
-// after an erasure of personal data.
-func (d *DB) EraseTraces(ctx context.Context) error {
+// EraseTraces removes what deleted and overwritten rows of tables leave
+// behind in the database's own files, after an erasure of personal data.
+// On SQLite, which zeroes deleted content in the database file
+// (secure_delete), it moves every committed change into that file and
+// empties the write-ahead log, where old copies would stay (tables does
+// not matter: the log is the whole file's). On PostgreSQL, where a
+// deleted row's bytes stay in its page until the page is rewritten, it
+// rewrites the tables (see vacuum). What PostgreSQL keeps elsewhere (its
+// WAL, archives, replicas) is in docs/DEPLOY.md.
+func (d *DB) EraseTraces(ctx context.Context, tables ...string) error {
+	if d.dialect == Postgres {
+		return d.vacuum(ctx, tables)
+	}
 	// A reader holding an old snapshot keeps the WAL from being emptied;
 	// readers are short, so try a few times before giving up.
 	for attempt := 0; ; attempt++ {
@@ -306,6 +348,9 @@ func (d *DB) EraseTraces(ctx context.Context) error {
 // copy is compact and has no free pages, so erased data is not carried into
 // backups.
 func (d *DB) Backup(ctx context.Context, path string) error {
+	if d.dialect == Postgres {
+		return errors.New("db: backup: on PostgreSQL, use pg_dump or the server's own backups (docs/DEPLOY.md)")
+	}
 	conn, err := d.read.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("db: backup: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -14,15 +15,31 @@ import (
 // transaction and recorded by name. A shipped migration is never edited:
 // changes come as a new file.
 //
+// One numbered set serves both engines: on PostgreSQL a file's types are
+// translated (translateSchema), and where its SQL must differ (a trigger,
+// the rebuild of a table) NNN_name.postgres.sql stands in for it. Either
+// way the migration is recorded under the plain name, so a database
+// copied between the engines knows what it has.
+//
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := d.write.ExecContext(ctx, translateSchema(d.dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY,
 		applied_at TIMESTAMP NOT NULL
-	)`); err != nil {
+	)`)); err != nil {
 		return fmt.Errorf("db: create schema_migrations: %w", err)
+	}
+	if d.dialect == Postgres {
+		// instances that start together migrate one at a time: the second
+		// finds every migration recorded. The lock is the session's, on
+		// the write pool's one connection, so it is held across the
+		// migrations' transactions.
+		if _, err := d.write.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
+			return fmt.Errorf("db: wait for other instances' migrations: %w", err)
+		}
+		defer d.write.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
@@ -30,11 +47,38 @@ func (d *DB) migrate(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if variant(name) != "" {
+			continue // applied in place of its plain file
+		}
 		if err := d.migrateFile(ctx, name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// variant is the engine a migration file is a variant for ("" for the
+// plain file every engine reads).
+func variant(name string) Dialect {
+	if strings.HasSuffix(name, ".postgres.sql") {
+		return Postgres
+	}
+	return ""
+}
+
+// migrationBody is the SQL of migration name for the database's engine.
+func (d *DB) migrationBody(name string) (string, error) {
+	if d.dialect == Postgres {
+		alt := strings.TrimSuffix(name, ".sql") + ".postgres.sql"
+		if body, err := migrationFS.ReadFile(alt); err == nil {
+			return string(body), nil
+		}
+	}
+	body, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return "", err
+	}
+	return translateSchema(d.dialect, string(body)), nil
 }
 
 func (d *DB) migrateFile(ctx context.Context, name string) error {
@@ -46,11 +90,11 @@ func (d *DB) migrateFile(ctx context.Context, name string) error {
 		if n > 0 {
 			return nil
 		}
-		body, err := migrationFS.ReadFile(name)
+		body, err := d.migrationBody(name)
 		if err != nil {
 			return fmt.Errorf("db: read migration %s: %w", name, err)
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, body); err != nil {
 			return fmt.Errorf("db: apply migration %s: %w", name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, now); err != nil {

@@ -13,6 +13,10 @@ import (
 // it was (UPDATE OR IGNORE): the same person under both spellings. Only
 // the table's owner calls it, with its own names (SQL names written in
 // code, never input). It returns how many keys changed.
+//
+// Keys this old exist only in SQLite files written by earlier versions
+// (the SQL is SQLite's): a PostgreSQL database is made, or copied with
+// moteplass db copy, from one that has been through this already.
 func Rekey(ctx context.Context, tx *sql.Tx, table, idColumn, keyColumn string, key func(string) string) (int, error) {
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT %s, %s FROM %s
 		WHERE substr(%[2]s, instr(%[2]s, '@') + 1) GLOB '*[^ -~]*'`, idColumn, keyColumn, table))

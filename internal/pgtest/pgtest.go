@@ -245,6 +245,16 @@ func waitReady(dsn string, within time.Duration) error {
 	}
 }
 
+// DataDir is the started server's data folder, where its files can be
+// read (the tests run as root or as the user it runs as); "" for a server
+// named by MOTEPLASS_TEST_PG_URL, whose files the tests cannot see.
+func DataDir() string {
+	if srv == nil || srv.dir == "" {
+		return ""
+	}
+	return filepath.Join(srv.dir, "data")
+}
+
 // Enabled reports whether the tests are asked to run on PostgreSQL
 // (MOTEPLASS_TEST_DB=postgres).
 func Enabled() bool { return strings.EqualFold(os.Getenv("MOTEPLASS_TEST_DB"), "postgres") }

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/demo"
+	"github.com/moteplass/moteplass/internal/pgtest"
 )
 
 // Options adjust the configuration of a test app.
@@ -35,7 +37,7 @@ type Options struct {
 func New(t testing.TB, opt Options) *app.App {
 	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.DB = filepath.Join(t.TempDir(), "moteplass.db")
+	cfg.DB = DatabaseFor(t)
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = "off"
 	cfg.SignupRate = 0
@@ -51,6 +53,10 @@ func New(t testing.TB, opt Options) *app.App {
 	w := opt.Log
 	if w == nil {
 		w = io.Discard
+		// MOTEPLASS_TEST_LOG=1 shows the app's log (a 500's cause)
+		if os.Getenv("MOTEPLASS_TEST_LOG") != "" {
+			w = os.Stderr
+		}
 	}
 	a, err := app.NewApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(w, nil)))
 	if err != nil {
@@ -58,6 +64,18 @@ func New(t testing.TB, opt Options) *app.App {
 	}
 	t.Cleanup(func() { a.Close() })
 	return a
+}
+
+// DatabaseFor is a new, empty database for the test: a SQLite file in
+// t.TempDir(), or with MOTEPLASS_TEST_DB=postgres a PostgreSQL database
+// of its own (internal/pgtest: a throwaway server from the machine's own
+// binaries, or the one MOTEPLASS_TEST_PG_URL names).
+func DatabaseFor(t testing.TB) string {
+	t.Helper()
+	if pgtest.Enabled() {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(t.TempDir(), "moteplass.db")
 }
 
 // Client talks to the app's router in-process, like a browser: it keeps
