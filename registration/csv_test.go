@@ -20,6 +20,7 @@ import (
 	"unicode"
 
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/pgtest"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 )
@@ -158,6 +159,11 @@ func csvPayloads(t testing.TB) []string {
 		p, err := strconv.Unquote(line)
 		if err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
+		}
+		// PostgreSQL stores no NUL (and the forms take none); a payload
+		// with one is SQLite's to test
+		if strings.IndexByte(p, 0) >= 0 && pgtest.Enabled() {
+			continue
 		}
 		out = append(out, p)
 	}

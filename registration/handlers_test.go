@@ -20,6 +20,7 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/registration"
 	"github.com/moteplass/moteplass/templates"
@@ -739,13 +740,26 @@ func TestDemoRegistrations(t *testing.T) {
 }
 
 func TestBusyDatabaseMeansTryAgain(t *testing.T) {
-	a := newApp(t)
+	a := newApp(t, func(c *app.Config) { c.DBLockTimeout = time.Second })
 	slug, id := openEvent(t, a)
 	c := apptest.NewClient(t, a.Router)
 	c.Get("/events/" + slug)
 
-	// another process holds the write lock longer than a sign-up may wait
-	other, err := sql.Open("sqlite", "file:"+a.Config.DB+"?_pragma=busy_timeout(10000)")
+	// Another process holds the lock a sign-up needs longer than a sign-up
+	// may wait: SQLite's write lock, or PostgreSQL's lock on the event's
+	// row (another instance in the middle of a change of it).
+	var other *sql.DB
+	var hold string
+	var args []any
+	var err error
+	switch a.DB.Dialect() {
+	case db.Postgres:
+		other, err = sql.Open("pgx", a.Config.DB)
+		hold, args = "SELECT id FROM events WHERE id = $1 FOR UPDATE", []any{id}
+	default:
+		other, err = sql.Open("sqlite", "file:"+a.Config.DB+"?_pragma=busy_timeout(10000)")
+		hold = "SELECT 1" // after BEGIN IMMEDIATE, which takes the lock
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -754,7 +768,11 @@ func TestBusyDatabaseMeansTryAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+	begin := map[db.Dialect]string{db.SQLite: "BEGIN IMMEDIATE", db.Postgres: "BEGIN"}[a.DB.Dialect()]
+	if _, err := conn.ExecContext(context.Background(), begin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), hold, args...); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

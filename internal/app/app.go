@@ -59,7 +59,7 @@ type App struct {
 
 // NewApp opens the database, loads the demo when asked and wires the routes.
 func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
-	d, err := db.Open(ctx, cfg.DB)
+	d, err := db.OpenWith(ctx, cfg.DB, cfg.DBOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -333,25 +333,6 @@ func (a *App) Serve(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(append(errs, stopJobs())...)
-}
-
-// every runs fn now and then every interval until ctx is done; errors are
-// logged and the job goes on.
-func (a *App) every(name string, interval time.Duration, fn func(ctx context.Context) error) func(ctx context.Context) {
-	return func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				a.Logger.Error("job failed", "job", name, "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}
 }
 
 // NewLogger writes JSON lines at the given level.

@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/mailer"
 )
@@ -14,13 +16,19 @@ import (
 // Config is every setting, read from the environment. Defaults need nothing
 // set: `go run ./cmd/moteplass` serves the demo at http://localhost:8080.
 type Config struct {
-	Addr           string // MOTEPLASS_ADDR
-	DB             string // MOTEPLASS_DB
-	BaseURL        string // MOTEPLASS_BASE_URL
-	Demo           string // MOTEPLASS_DEMO: auto or off
-	SignupRate     int    // MOTEPLASS_SIGNUP_RATE: sign-ups per address per minute, 0 = off
-	TrustedProxies string // MOTEPLASS_TRUSTED_PROXIES
-	LogLevel       string // MOTEPLASS_LOG_LEVEL: debug, info, warn, error
+	Addr string // MOTEPLASS_ADDR
+	DB   string // MOTEPLASS_DB: a SQLite file, or a postgres:// URL
+	// DBReadConns (MOTEPLASS_DB_READ_CONNS) bounds the read pool;
+	// DBLockTimeout and DBStatementTimeout (MOTEPLASS_DB_LOCK_TIMEOUT,
+	// MOTEPLASS_DB_STATEMENT_TIMEOUT, PostgreSQL) how long a statement
+	// waits for a row lock, or runs, before the user is asked to try again.
+	DBReadConns                       int
+	DBLockTimeout, DBStatementTimeout time.Duration
+	BaseURL                           string // MOTEPLASS_BASE_URL
+	Demo                              string // MOTEPLASS_DEMO: auto or off
+	SignupRate                        int    // MOTEPLASS_SIGNUP_RATE: sign-ups per address per minute, 0 = off
+	TrustedProxies                    string // MOTEPLASS_TRUSTED_PROXIES
+	LogLevel                          string // MOTEPLASS_LOG_LEVEL: debug, info, warn, error
 
 	SMTPHost      string // MOTEPLASS_SMTP_HOST: empty keeps mail in the outbox (development mailbox)
 	SMTPPort      int    // MOTEPLASS_SMTP_PORT: 0 = the usual port for the TLS mode
@@ -84,6 +92,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	str("MOTEPLASS_ADDR", &c.Addr)
 	str("MOTEPLASS_DB", &c.DB)
+	num("MOTEPLASS_DB_READ_CONNS", &c.DBReadConns)
+	dur := func(name string, dst *time.Duration) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s must be a duration such as 5s, not %q", name, v))
+			return
+		}
+		*dst = d
+	}
+	dur("MOTEPLASS_DB_LOCK_TIMEOUT", &c.DBLockTimeout)
+	dur("MOTEPLASS_DB_STATEMENT_TIMEOUT", &c.DBStatementTimeout)
 	str("MOTEPLASS_BASE_URL", &c.BaseURL)
 	str("MOTEPLASS_DEMO", &c.Demo)
 	num("MOTEPLASS_SIGNUP_RATE", &c.SignupRate)
@@ -107,6 +130,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, c.Validate()
 }
 
+// DBOptions are the database settings.
+func (c Config) DBOptions() db.Options {
+	return db.Options{ReadConns: c.DBReadConns, LockTimeout: c.DBLockTimeout, StatementTimeout: c.DBStatementTimeout}
+}
+
 // Validate checks the settings and says what is wrong in one line.
 func (c *Config) Validate() error {
 	_, port, err := net.SplitHostPort(c.Addr)
@@ -123,7 +151,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("MOTEPLASS_DEMO must be auto or off, not %q", c.Demo)
 	}
 	if c.DB == "" {
-		return fmt.Errorf("MOTEPLASS_DB must name a database file")
+		return fmt.Errorf("MOTEPLASS_DB must name a database file or a postgres:// URL")
 	}
 	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("MOTEPLASS_TRUSTED_PROXIES: %v", err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
+	"github.com/moteplass/moteplass/internal/db"
 )
 
 // healthz is the status and the body of GET /healthz.
@@ -90,8 +91,12 @@ func TestAReadOnlyDatabaseIsReportedAndRecovers(t *testing.T) {
 	}
 
 	// the writer's connection can no longer write, as when the file system
-	// goes read-only under the server
-	if _, err := a.DB.Write().Exec(`PRAGMA query_only = 1`); err != nil {
+	// (or the PostgreSQL server) goes read-only under the app
+	readOnly := map[db.Dialect][2]string{
+		db.SQLite:   {`PRAGMA query_only = 1`, `PRAGMA query_only = 0`},
+		db.Postgres: {`SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`, `SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE`},
+	}[a.DB.Dialect()]
+	if _, err := a.DB.Write().Exec(readOnly[0]); err != nil {
 		t.Fatal(err)
 	}
 	nb, en := privForm("Under Feilen", "under.feilen@example.no"), privForm("During Fault", "during.fault@example.no")
@@ -111,7 +116,7 @@ func TestAReadOnlyDatabaseIsReportedAndRecovers(t *testing.T) {
 		}
 	}
 
-	if _, err := a.DB.Write().Exec(`PRAGMA query_only = 0`); err != nil {
+	if _, err := a.DB.Write().Exec(readOnly[1]); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("healthy %s after the fault went away, with no traffic", waitHealthy(t, a).Round(time.Millisecond))

@@ -114,13 +114,18 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Open opens the database dsn names and migrates it: a SQLite file
-// (created if missing) or a postgres:// URL (see OpenPostgres).
-func Open(ctx context.Context, dsn string) (*DB, error) {
-	if DialectOf(dsn) == Postgres {
-		return OpenPostgres(ctx, dsn, PostgresOptions{})
+// Open opens the database dsn names, with the default settings, and
+// migrates it: a SQLite file (created if missing) or a postgres:// URL.
+func Open(ctx context.Context, dsn string) (*DB, error) { return OpenWith(ctx, dsn, Options{}) }
+
+// OpenWith is Open with settings.
+func OpenWith(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	d := DialectOf(dsn)
+	opt = opt.withDefaults(d)
+	if d == Postgres {
+		return openPostgres(ctx, dsn, opt)
 	}
-	return openSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, opt)
 }
 
 // sqliteRewrites drop row locks (see dialect.go).
@@ -135,7 +140,7 @@ func openSQLitePool(path string, readOnly bool) (*sql.DB, error) {
 	return sql.OpenDB(connector{base: c, rw: sqliteRewrites}), nil
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	w, err := openSQLitePool(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
@@ -157,8 +162,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open %s for reading: %w", path, err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(opt.ReadConns)
+	r.SetMaxIdleConns(opt.ReadConns)
 	d.read = r
 	if err := d.startCheckpointer(path); err != nil {
 		r.Close()

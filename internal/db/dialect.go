@@ -188,11 +188,9 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	return nil, driver.ErrSkip
 }
 
+// BeginTx: both drivers implement driver.ConnBeginTx.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
-	}
-	return c.Conn.Begin() //nolint:staticcheck // drivers without BeginTx
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
 func (c *conn) Ping(ctx context.Context) error {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -247,10 +248,13 @@ func (d *DB) headroom() error {
 // carry more than that).
 func describe(err error) string {
 	var se *sqlite.Error
+	var pe *pgconn.PgError
 	var errno syscall.Errno
 	switch {
 	case errors.As(err, &se):
 		return describeCode(se.Code())
+	case errors.As(err, &pe):
+		return describePostgres(pe.Code)
 	case errors.As(err, &errno):
 		switch errno {
 		case syscall.ENOSPC:
@@ -288,6 +292,26 @@ func describeCode(code int) string {
 		what = "the database is locked"
 	}
 	return what + " (" + codeName(code) + ")"
+}
+
+// describePostgres is describe for a PostgreSQL error code (SQLSTATE).
+func describePostgres(code string) string {
+	what := "an error"
+	switch {
+	case code == "25006":
+		what = "the database is read-only"
+	case code == "53100":
+		what = "the database server's disk is full"
+	case strings.HasPrefix(code, "53"):
+		what = "the database server is out of resources"
+	case strings.HasPrefix(code, "08"):
+		what = "the database server cannot be reached"
+	case strings.HasPrefix(code, "57P"):
+		what = "the database server is shutting down or restarting"
+	case strings.HasPrefix(code, "58"), strings.HasPrefix(code, "XX"):
+		what = "the database server reports a fault of its storage"
+	}
+	return what + " (SQLSTATE " + code + ")"
 }
 
 // codeName is the name of a SQLite result code, e.g. SQLITE_IOERR_WRITE.

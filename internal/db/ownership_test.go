@@ -27,6 +27,7 @@ var owners = map[string]string{
 	"007_feeds.sql":         "registration",
 	"010_capabilities.sql":  "registration",
 	"011_health.sql":        "db",
+	"013_jobs.sql":          "app",
 }
 
 // sharedTables may be written by more than one package, and why.

@@ -7,9 +7,10 @@ package db
 //   - row locks (FOR UPDATE) in the SQL keep instances apart, where SQLite
 //     has one writer for the whole file;
 //   - each instance tells the others of its commits (NOTIFY on the
-//     channel moteplass_changes), and looks at the server's write position
-//     every half second in case a notification was missed, so its page
-//     caches (keyed on Generation) follow the others' writes;
+//     channel moteplass_changes), so its page caches (keyed on Generation)
+//     follow the others' writes; while its listener is not connected (and
+//     so may miss notifications) it looks at the server's write position
+//     every half second instead;
 //   - migrations take an advisory lock, so instances starting together
 //     apply each one once.
 
@@ -23,6 +24,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,11 +33,10 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// PostgresOptions are the settings of a PostgreSQL database; zero values
-// take the defaults.
-type PostgresOptions struct {
-	// ReadConns bounds the read pool (default 16). The write pool is one
-	// connection per instance, as on SQLite.
+// Options are the settings of a database; zero values take the defaults.
+type Options struct {
+	// ReadConns bounds the read pool (default 8 on SQLite, 16 on
+	// PostgreSQL). The write pool is one connection per instance.
 	ReadConns int
 	// LockTimeout bounds a wait for a row lock (default 5 s), and
 	// StatementTimeout any statement (default 30 s); past either the
@@ -43,9 +44,9 @@ type PostgresOptions struct {
 	LockTimeout, StatementTimeout time.Duration
 }
 
-func (o PostgresOptions) withDefaults() PostgresOptions {
+func (o Options) withDefaults(d Dialect) Options {
 	if o.ReadConns <= 0 {
-		o.ReadConns = 16
+		o.ReadConns = map[Dialect]int{SQLite: 8, Postgres: 16}[d]
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 5 * time.Second
@@ -66,16 +67,18 @@ const migrationLock = 7270001
 type postgres struct {
 	config   *pgx.ConnConfig
 	instance string // this process's name in notifications
-	stop     chan struct{}
-	done     sync.WaitGroup
-	stopOnce sync.Once
+	// listening is set while the listener is connected and hears every
+	// notification (PostgreSQL delivers each to every connected listener)
+	listening atomic.Bool
+	stop      chan struct{}
+	done      sync.WaitGroup
+	stopOnce  sync.Once
 }
 
 var pgRewrites = &rewrites{rewrite: numberPlaceholders, keepableText: true}
 
-// OpenPostgres opens the database at a postgres:// URL and migrates it.
-func OpenPostgres(ctx context.Context, dsn string, opt PostgresOptions) (*DB, error) {
-	opt = opt.withDefaults()
+// openPostgres opens the database at a postgres:// URL and migrates it.
+func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("db: %w", err)
@@ -177,6 +180,10 @@ func (d *DB) listenOnce(ctx context.Context) error {
 	if _, err := c.Exec(ctx, `LISTEN `+changesChannel); err != nil {
 		return err
 	}
+	d.pg.listening.Store(true)
+	defer d.pg.listening.Store(false)
+	// what happened while nobody listened is unknown: caches start over
+	d.changedElsewhere()
 	for {
 		n, err := c.WaitForNotification(ctx)
 		if err != nil {
@@ -188,10 +195,11 @@ func (d *DB) listenOnce(ctx context.Context) error {
 	}
 }
 
-// watchWrites looks at the server's write position twice a second and
-// moves the generation when it has moved: the fallback for a notification
-// that did not arrive (a listener reconnecting). Writes of this instance
-// move it too; a cache rebuilt once more is the price.
+// watchWrites is the fallback for notifications missed while the listener
+// is not connected: then it looks at the server's write position twice a
+// second and moves the generation when it has moved (writes of this
+// instance, and of other databases on the server, move it too: a cache
+// rebuilt once more is the price, paid only while the listener is down).
 func (d *DB) watchWrites() {
 	defer d.pg.done.Done()
 	t := time.NewTicker(500 * time.Millisecond)
@@ -202,6 +210,10 @@ func (d *DB) watchWrites() {
 		case <-d.pg.stop:
 			return
 		case <-t.C:
+		}
+		if d.pg.listening.Load() {
+			last = ""
+			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		var lsn string

@@ -78,6 +78,16 @@ func DatabaseFor(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "moteplass.db")
 }
 
+// SQLiteOnly skips a test of what only SQLite has (its files, its write
+// lock) when the suite runs on PostgreSQL; why says where PostgreSQL's
+// side of it is tested or written down.
+func SQLiteOnly(t testing.TB, why string) {
+	t.Helper()
+	if pgtest.Enabled() {
+		t.Skip("SQLite only: " + why)
+	}
+}
+
 // Client talks to the app's router in-process, like a browser: it keeps
 // cookies and fills in the CSRF token on forms.
 type Client struct {
