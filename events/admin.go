@@ -90,7 +90,7 @@ func (a *adminHandler) home(c *gin.Context) {
 	f := EventFilter{Statuses: Statuses}
 	if u.Role == organisers.RoleCheckIn {
 		// volunteers check people in at published events only
-		f.Statuses = []string{"published"}
+		f.Statuses = []Status{StatusPublished}
 	}
 	hp := HomePage{CanEdit: u.Role != organisers.RoleCheckIn, IsAdmin: u.IsAdmin(), MaxPast: maxPast}
 	if !u.IsAdmin() {
@@ -108,7 +108,7 @@ func (a *adminHandler) home(c *gin.Context) {
 	}
 	now := a.Now()
 	for _, ev := range evs {
-		row := HomeRow{Event: ev, CanEdit: u.CanManage(ev.Organiser.ID), CanCheckIn: u.CanCheckIn(ev.Organiser.ID) && ev.Status == "published"}
+		row := HomeRow{Event: ev, CanEdit: u.CanManage(ev.Organiser.ID), CanCheckIn: u.CanCheckIn(ev.Organiser.ID) && ev.Status == StatusPublished}
 		if ev.Past(now) {
 			hp.Past = append(hp.Past, row)
 		} else {
@@ -256,9 +256,9 @@ func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, for
 	if ev.ID != 0 {
 		p.Action = eventAdminPath(ev.ID)
 		p.LiveRegistrations = ev.ConfirmedCount + ev.WaitlistCount
-		p.CanPublish = ev.Status == "draft"
-		p.CanUnpublish = ev.Status == "published" && p.LiveRegistrations == 0
-		p.CanCancel = ev.Status == "published"
+		p.CanPublish = ev.Status == StatusDraft
+		p.CanUnpublish = ev.Status == StatusPublished && p.LiveRegistrations == 0
+		p.CanCancel = ev.Status == StatusPublished
 		title = a.R.T(c, "admin.event.edit_title", "Title", ev.Title)
 		if !p.ChooseOrganiser {
 			p.Organisation = ev.Organiser.Name
@@ -320,7 +320,7 @@ func (a *adminHandler) createEvent(c *gin.Context) {
 		a.renderEventForm(c, http.StatusUnprocessableEntity, Event{}, form, errs)
 		return
 	}
-	ev.Status = "draft"
+	ev.Status = StatusDraft
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
 		if err := prepareEvent(c.Request.Context(), tx, &ev); err != nil {
 			return err
@@ -541,7 +541,7 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 			return organisers.ErrForbidden
 		}
 		cp = cloneEvent(ev)
-		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, "draft", 0, 0, 0
+		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, StatusDraft, 0, 0, 0
 		cp.Title = ev.Title + suffix
 		if runes(cp.Title) > maxTitle {
 			cp.Title = ev.Title

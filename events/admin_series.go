@@ -166,7 +166,7 @@ func (f SeriesForm) plan(fc formContext) (Series, []Event, FormErrors) {
 			Region:   region, Organiser: org, Venue: &venue, Capacity: capacity,
 			Sector: "public", InvitationOnly: f.InvitationOnly, InviteCode: f.InviteCode,
 			// a network is run by its members; its themes are theirs
-			Facilitation: "self_run", Theme: "both", Language: f.Language, Status: "draft",
+			Facilitation: "self_run", Theme: "both", Language: f.Language, Status: StatusDraft,
 			Levels: levels, Roles: roles,
 		}
 		if k < len(hosts) {
@@ -431,7 +431,7 @@ func (a *adminHandler) saveSeries(c *gin.Context) {
 	if venueChanged && c.PostForm("confirmed") != "1" {
 		n := 0
 		for _, m := range future {
-			if m.Status == "published" && m.Physical() {
+			if m.Status == StatusPublished && m.Physical() {
 				n += m.ConfirmedCount
 			}
 		}

@@ -216,7 +216,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 
 	ev := admEvent(t, a, id)
 	t.Run("created as a draft of the organiser's organisation", func(t *testing.T) {
-		if ev.Status != "draft" || ev.Organiser.Slug != "dfo" || ev.Sequence != 0 {
+		if ev.Status != events.StatusDraft || ev.Organiser.Slug != "dfo" || ev.Sequence != 0 {
 			t.Errorf("status %s, organiser %s, sequence %d; want draft, dfo, 0", ev.Status, ev.Organiser.Slug, ev.Sequence)
 		}
 		if ev.Slug != "ledermote-pa-bryggen-varen" {
@@ -259,7 +259,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusSeeOther)
 		apptest.Says(t, cl.Follow(rec), "Arrangementet er publisert")
-		if got := admEvent(t, a, id).Status; got != "published" {
+		if got := admEvent(t, a, id).Status; got != events.StatusPublished {
 			t.Fatalf("status %s", got)
 		}
 		page := public.Get("/events/" + ev.Slug)
@@ -356,7 +356,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/unpublish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusConflict)
 		apptest.Says(t, rec, "kan ikke gjøres om til utkast fordi 3 personer er påmeldt")
-		if got := admEvent(t, a, id).Status; got != "published" {
+		if got := admEvent(t, a, id).Status; got != events.StatusPublished {
 			t.Errorf("status %s", got)
 		}
 	})
@@ -371,7 +371,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		}
 		cid, _ := strconv.ParseInt(m[2], 10, 64)
 		cp := admEvent(t, a, cid)
-		if cp.Status != "draft" || cp.Title != src.Title+" (kopi)" || cp.Slug != src.Slug+"-kopi" || cp.Sequence != 0 {
+		if cp.Status != events.StatusDraft || cp.Title != src.Title+" (kopi)" || cp.Slug != src.Slug+"-kopi" || cp.Sequence != 0 {
 			t.Errorf("copy: %s %q %q seq %d", cp.Status, cp.Title, cp.Slug, cp.Sequence)
 		}
 		if !cp.StartsAt.Equal(src.StartsAt) || cp.ConfirmedCount != 0 || cp.WaitlistCount != 0 || len(cp.Agenda) != len(src.Agenda) || cp.Capacity != src.Capacity {
@@ -392,7 +392,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		apptest.Want(t, rec, http.StatusSeeOther)
 		apptest.Says(t, cl.Follow(rec), "Arrangementet er avlyst")
 		got := admEvent(t, a, id)
-		if got.Status != "cancelled" || got.Sequence != 3 {
+		if got.Status != events.StatusCancelled || got.Sequence != 3 {
 			t.Errorf("status %s sequence %d", got.Status, got.Sequence)
 		}
 		apptest.Says(t, public.Get("/events/"+got.Slug), "Dette arrangementet er avlyst.")
@@ -550,7 +550,7 @@ func TestAdminSeries(t *testing.T) {
 			if want := fmt.Sprintf("Nettverk for HR-ledere i Bergen, møte %d av 5", k+1); m.Title != want {
 				t.Errorf("title %q, want %q", m.Title, want)
 			}
-			if m.Host != hosts[k] || m.Status != "draft" || m.Format != "network_meeting" || m.Organiser.Slug != "dfo" ||
+			if m.Host != hosts[k] || m.Status != events.StatusDraft || m.Format != "network_meeting" || m.Organiser.Slug != "dfo" ||
 				!m.InvitationOnly || m.InviteCode != "HR-BERGEN" || m.Capacity != 20 || m.Series == nil || m.Series.ID != sid {
 				t.Errorf("meeting %d: host %q status %s format %s organiser %s capacity %d", k+1, m.Host, m.Status, m.Format, m.Organiser.Slug, m.Capacity)
 			}
@@ -824,7 +824,7 @@ func TestAdminOnChange(t *testing.T) {
 	t.Run("publish", func(t *testing.T) {
 		apptest.Want(t, cl.PostForm(path+"/publish", url.Values{}), http.StatusSeeOther)
 		ch := last(t)
-		if ch.Before.Status != "draft" || ch.After.Status != "published" || ch.TimeOrPlaceChanged() || ch.After.Sequence != 0 {
+		if ch.Before.Status != events.StatusDraft || ch.After.Status != events.StatusPublished || ch.TimeOrPlaceChanged() || ch.After.Sequence != 0 {
 			t.Errorf("%s → %s, sequence %d", ch.Before.Status, ch.After.Status, ch.After.Sequence)
 		}
 	})

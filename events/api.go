@@ -64,7 +64,7 @@ func (h *Handler) apiEvent(ev Event) APIEvent {
 		EndsAt:   ev.EndsAt.In(Oslo).Format(time.RFC3339),
 		Capacity: ev.Capacity, SeatsLeft: ev.SeatsLeft(),
 		ConfirmedCount: ev.ConfirmedCount, WaitlistCount: ev.WaitlistCount,
-		Status: ev.Status, PriceNOK: ev.PriceNOK, InvitationOnly: ev.InvitationOnly,
+		Status: string(ev.Status), PriceNOK: ev.PriceNOK, InvitationOnly: ev.InvitationOnly,
 		Levels: nonNil(ev.Levels), Roles: nonNil(ev.Roles), Theme: ev.Theme, Sector: ev.Sector,
 		URL:    h.BaseURL + "/events/" + ev.Slug,
 		ICSURL: h.BaseURL + "/events/" + ev.Slug + ".ics",

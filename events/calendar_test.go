@@ -60,8 +60,8 @@ func calFixtures(t testing.TB, a *app.App) map[string]*events.Event {
 		"hybrid":    ev("kal-hybrid", "bergen", "dfo", 9),
 		"draft":     ev("kal-utkast", "bergen", "dfo", 5),
 	}
-	evs["cancelled"].Status, evs["cancelled"].Sequence = "cancelled", 1
-	evs["draft"].Status = "draft"
+	evs["cancelled"].Status, evs["cancelled"].Sequence = events.StatusCancelled, 1
+	evs["draft"].Status = events.StatusDraft
 	evs["digital"].Mode, evs["digital"].Format, evs["digital"].OnlineURL = "digital", "digital_meeting", calSecretDigital
 	evs["hybrid"].Mode, evs["hybrid"].OnlineURL = "hybrid", calSecretHybrid
 	evs["hybrid"].Venue = &events.Venue{Name: "Bryggen konferansesenter", Street: "Bryggen 1", Postcode: "5003", City: "Bergen"}
@@ -340,7 +340,7 @@ func calManyEvents(t testing.TB, a *app.App, n int) []*events.Event {
 				Summary: "Et møte for ledere i staten og kommunene, med samtale rundt bordene.",
 				Format:  "meeting_place", Mode: "physical", StartsAt: s.UTC(), EndsAt: s.Add(2 * time.Hour).UTC(),
 				Region: region, Organiser: org, Venue: venue, Capacity: 50, Sector: "public", Facilitation: "facilitated",
-				Theme: "leadership", Language: "nb", Status: "published",
+				Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 				Agenda: []events.AgendaItem{{StartsAt: s.UTC(), Title: "Velkommen", Introducer: "DFØ"}, {Title: "Samtale"}},
 			}
 			if err := events.CreateEvent(ctx, tx, now, evs[i]); err != nil {

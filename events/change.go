@@ -76,7 +76,7 @@ func hidden(u *organisers.User) error {
 // needsConfirmation is a change of time or place of a published event with
 // confirmed participants: they all get an updated calendar invitation.
 func needsConfirmation(ch Change) bool {
-	return ch.Before.Status == "published" && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
+	return ch.Before.Status == StatusPublished && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
 }
 
 // describeChange names what changed, for the audit log: field names and
@@ -89,7 +89,7 @@ func describeChange(ch Change) string {
 			parts = append(parts, what)
 		}
 	}
-	add(b.Status != a.Status, b.Status+"→"+a.Status)
+	add(b.Status != a.Status, string(b.Status)+"→"+string(a.Status))
 	add(b.Title != a.Title, "title")
 	add(b.Slug != a.Slug, "slug")
 	add(b.Summary != a.Summary || b.Description != a.Description, "text")
@@ -119,25 +119,25 @@ func sameAgenda(x, y []AgendaItem) bool {
 // toPublished publishes a draft.
 func toPublished(ev *Event) error {
 	switch ev.Status {
-	case "published":
+	case StatusPublished:
 		return refuse("admin.refused.already_published")
-	case "cancelled":
+	case StatusCancelled:
 		return refuse("admin.refused.publish_cancelled")
 	}
-	ev.Status = "published"
+	ev.Status = StatusPublished
 	return nil
 }
 
 // toDraft takes a published event back to a draft, which only an event
 // nobody has signed up for can be.
 func toDraft(ev *Event) error {
-	if ev.Status != "published" {
+	if ev.Status != StatusPublished {
 		return refuse("admin.refused.unpublish_not_published")
 	}
 	if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
 		return refuse("admin.refused.unpublish_registrations", "Count", n)
 	}
-	ev.Status = "draft"
+	ev.Status = StatusDraft
 	return nil
 }
 
@@ -146,16 +146,16 @@ func toCancelled(ev *Event) error {
 	if err := cancelCheck(*ev); err != nil {
 		return err
 	}
-	ev.Status = "cancelled"
+	ev.Status = StatusCancelled
 	return nil
 }
 
 // cancelCheck says why an event cannot be cancelled, or nil.
 func cancelCheck(ev Event) error {
 	switch ev.Status {
-	case "cancelled":
+	case StatusCancelled:
 		return refuse("admin.refused.already_cancelled")
-	case "draft":
+	case StatusDraft:
 		return refuse("admin.refused.cancel_draft")
 	}
 	return nil

@@ -161,7 +161,7 @@ func newEvent(t testing.TB, a *app.App, slug, region, organiser string, start, e
 		Slug: slug, Title: "Testmøte " + slug, Summary: "Et møte laget av testene.",
 		Format: "meeting_place", Mode: "physical", StartsAt: start.UTC(), EndsAt: end.UTC(),
 		Region: r, Organiser: o, Capacity: 50, Sector: "public", Facilitation: "facilitated",
-		Theme: "leadership", Language: "nb", Status: "published",
+		Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 	}
 }
 

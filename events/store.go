@@ -38,7 +38,7 @@ type EventFilter struct {
 	Mode      string    // "physical" (in a room) or "digital" (online)
 	From      time.Time // events that end at or after From
 	To        time.Time // events that start before To
-	Statuses  []string  // default: published and cancelled
+	Statuses  []Status  // default: published and cancelled
 	Limit     int
 	Offset    int
 }
@@ -125,7 +125,7 @@ func (f EventFilter) where() (string, []any) {
 	}
 	statuses := f.Statuses
 	if len(statuses) == 0 {
-		statuses = []string{"published", "cancelled"}
+		statuses = []Status{StatusPublished, StatusCancelled}
 	}
 	ph := make([]string, len(statuses))
 	for i, s := range statuses {

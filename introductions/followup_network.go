@@ -69,7 +69,7 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 			Facilitation:   ev.Facilitation,
 			Theme:          ev.Theme,
 			Language:       ev.Language,
-			Status:         "draft",
+			Status:         events.StatusDraft,
 			Organiser:      ev.Organiser,
 			Series:         &se,
 		}
@@ -116,7 +116,7 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 		if err != nil {
 			return auditEntry{}, err
 		}
-		if meeting.Status != "published" {
+		if meeting.Status != events.StatusPublished {
 			return auditEntry{}, refuse("followup.refused.publish_first")
 		}
 		members := consenting(g.Members)

@@ -260,7 +260,7 @@ func (h *AttendeesHandler) list(c *gin.Context) {
 		Rows: FilterAttendees(all, q, status), Total: len(all),
 		Counts: CountAttendees(all), Needs: SummariseNeeds(all),
 		CanChange: !ev.Cancelled() && !ev.Past(now),
-		CanAdd:    ev.Status == "published" && !ev.Past(now),
+		CanAdd:    ev.Status == events.StatusPublished && !ev.Past(now),
 		CSVURL:    eventPath(ev.ID) + "/attendees.csv" + queryString(q, status),
 	}
 	h.render(c, http.StatusOK, "admin_attendees", h.R.T(c, "attendees.title", "Title", ev.Title), p)
@@ -351,7 +351,7 @@ func (h *AttendeesHandler) addForm(c *gin.Context) {
 }
 
 func (h *AttendeesHandler) canAdd(ev events.Event) error {
-	if ev.Status != "published" {
+	if ev.Status != events.StatusPublished {
 		return ErrEventNotOpen
 	}
 	if ev.Past(h.now()) {

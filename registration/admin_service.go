@@ -152,7 +152,7 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 		if err != nil {
 			return err
 		}
-		if ev.Status != "published" {
+		if ev.Status != events.StatusPublished {
 			return ErrEventNotOpen
 		}
 		if ev.Past(now) {

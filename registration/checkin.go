@@ -21,6 +21,7 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/organisers"
 )
 
@@ -41,7 +42,7 @@ func (s *Service) SetCheckedIn(ctx context.Context, who *organisers.User, eventI
 		if !who.CanCheckIn(ev.Organiser.ID) {
 			return organisers.ErrForbidden
 		}
-		if ev.Status != "published" {
+		if ev.Status != events.StatusPublished {
 			return ErrEventNotOpen
 		}
 		a, err := findAttendee(ctx, tx, eventID, regID)

@@ -80,7 +80,7 @@ func (h *AttendeesHandler) renderCheckin(c *gin.Context, ev events.Event, q stri
 	counts := CountAttendees(all)
 	p := CheckinPage{
 		Event: ev, Base: eventPath(ev.ID) + "/checkin", Query: q, Total: counts.Confirmed, Done: counts.Attended,
-		Open: ev.Status == "published", CanManage: organisers.CurrentUser(c).CanManage(ev.Organiser.ID),
+		Open: ev.Status == events.StatusPublished, CanManage: organisers.CurrentUser(c).CanManage(ev.Organiser.ID),
 	}
 	if only != 0 {
 		p.Single, p.Code = true, code

@@ -77,7 +77,7 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	ctx := c.Request.Context()
 	p := DashboardPage{IsAdmin: u.IsAdmin()}
-	f := events.EventFilter{Statuses: []string{"published"}}
+	f := events.EventFilter{Statuses: []events.Status{events.StatusPublished}}
 	var orgID int64
 	if !u.IsAdmin() {
 		orgs, err := h.Events.FindOrganisers(ctx)

@@ -78,7 +78,7 @@ func createEvent(t testing.TB, a *app.App, change func(e *events.Event)) events.
 		Summary: "Et møte for tester.", Format: "meeting_place", Mode: "physical",
 		StartsAt: now.Add(10 * 24 * time.Hour).Truncate(time.Second), EndsAt: now.Add(10*24*time.Hour + 3*time.Hour).Truncate(time.Second),
 		Capacity: 10, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb",
-		Status: "published", Region: region, Organiser: org,
+		Status: events.StatusPublished, Region: region, Organiser: org,
 	}
 	if change != nil {
 		change(&e)

@@ -100,8 +100,10 @@ func NewRenderer(fsys fs.FS, cat *Catalogue, baseURL string) (*Renderer, error) 
 func (r *Renderer) Funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t": func(key string, args ...any) string { return r.cat.T(lang, key, args...) },
-		// tk translates a key built from a prefix and a value, e.g. tk "format." .Format
-		"tk":         func(prefix, v string) string { return r.cat.T(lang, prefix+v) },
+		// tk translates a key built from a prefix and a value, e.g. tk
+		// "format." .Format; the value may be of a string type of its own
+		// (events.Status)
+		"tk":         func(prefix string, v any) string { return r.cat.T(lang, prefix+fmt.Sprint(v)) },
 		"date":       func(t time.Time) string { return r.cat.Date(lang, t, Oslo) },
 		"shortdate":  func(t time.Time) string { return r.cat.ShortDate(lang, t, Oslo) },
 		"clock":      func(t time.Time) string { return r.cat.Clock(lang, t, Oslo) },
