@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/moteplass/moteplass/internal/leader"
 	"github.com/moteplass/moteplass/internal/web"
 )
 
@@ -20,7 +21,7 @@ var Oslo = web.Oslo
 var (
 	Formats       = []string{"meeting_place", "network_meeting", "conference", "breakfast_seminar", "digital_meeting"}
 	Modes         = []string{"physical", "digital", "hybrid"}
-	Levels        = []string{"top", "middle", "first_line"}
+	Levels        = leader.EventLevels // the leader levels an event can be meant for
 	Roles         = []string{"communication", "administration", "finance", "hr", "it", "specialist"}
 	Themes        = []string{"leadership", "subject", "both"}
 	Sectors       = []string{"public", "mixed"}

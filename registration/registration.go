@@ -25,13 +25,6 @@ const (
 	StatusCancelled = "cancelled"
 )
 
-// Leader levels and sectors a person chooses from (stored as is; the
-// introductions package reads the same values).
-var (
-	Levels  = []string{"top", "middle", "first_line", "other"}
-	Sectors = []string{"state", "municipal", "private", "other"}
-)
-
 // ConsentQuestion is one question a person answers with a checkbox. The
 // wording is the catalogue entry "consent.<Version>" in the person's
 // language; a new wording gets a new version (and a new catalogue key), and
