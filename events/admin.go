@@ -477,10 +477,11 @@ func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit f
 	c.Redirect(http.StatusSeeOther, eventAdminPath(ev.ID))
 }
 
-// refused shows the event's page with the reason when err is a refusal.
+// refused shows the event's page with the reason when err is a refusal
+// of the button.
 func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
-	var r *refusal
-	if !errors.As(err, &r) {
+	r, ok := web.AsConflict(err)
+	if !ok {
 		return false
 	}
 	a.renderEventForm(c, http.StatusConflict, ev, EventFormOf(ev), FormErrors{}, a.R.T(c, r.Key, r.Args...))

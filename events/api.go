@@ -131,7 +131,7 @@ func (h *Handler) apiList(c *gin.Context) {
 func (h *Handler) apiDetail(c *gin.Context) {
 	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		h.R.FailAPI(c, notFound(err))
+		h.R.FailAPI(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, h.apiEvent(ev))

@@ -68,7 +68,7 @@ func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *orga
 // organisation's object, so ids cannot be probed.
 func hidden(u *organisers.User) error {
 	if u.IsAdmin() {
-		return web.ErrNotFound
+		return ErrNotFound
 	}
 	return organisers.ErrForbidden
 }
@@ -120,9 +120,9 @@ func sameAgenda(x, y []AgendaItem) bool {
 func toPublished(ev *Event) error {
 	switch ev.Status {
 	case StatusPublished:
-		return refuse("admin.refused.already_published")
+		return web.Refuse("admin.refused.already_published")
 	case StatusCancelled:
-		return refuse("admin.refused.publish_cancelled")
+		return web.Refuse("admin.refused.publish_cancelled")
 	}
 	ev.Status = StatusPublished
 	return nil
@@ -132,10 +132,10 @@ func toPublished(ev *Event) error {
 // nobody has signed up for can be.
 func toDraft(ev *Event) error {
 	if ev.Status != StatusPublished {
-		return refuse("admin.refused.unpublish_not_published")
+		return web.Refuse("admin.refused.unpublish_not_published")
 	}
 	if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
-		return refuse("admin.refused.unpublish_registrations", "Count", n)
+		return web.Refuse("admin.refused.unpublish_registrations", "Count", n)
 	}
 	ev.Status = StatusDraft
 	return nil
@@ -154,9 +154,9 @@ func toCancelled(ev *Event) error {
 func cancelCheck(ev Event) error {
 	switch ev.Status {
 	case StatusCancelled:
-		return refuse("admin.refused.already_cancelled")
+		return web.Refuse("admin.refused.already_cancelled")
 	case StatusDraft:
-		return refuse("admin.refused.cancel_draft")
+		return web.Refuse("admin.refused.cancel_draft")
 	}
 	return nil
 }

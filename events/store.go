@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 // ErrNotFound is returned when no event, region or organiser matches.
-var ErrNotFound = errors.New("events: not found")
+var ErrNotFound = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "events: not found"}
 
 // Store reads and writes events. It holds no state besides the database.
 type Store struct {

@@ -64,17 +64,6 @@ func NewFollowup(d *db.DB, emails *web.Emails, cat *web.Catalogue, baseURL strin
 		MeetAfter: DefaultMeetAfter, StopLinkLifetime: DefaultStopLinkLifetime, AnswerLinkLifetime: DefaultAnswerLinkLifetime}
 }
 
-// Refusal is a change the state of the follow-up does not allow. Key is a
-// catalogue message for the organiser, Args its name/value pairs.
-type Refusal struct {
-	Key  string
-	Args []any
-}
-
-func (r *Refusal) Error() string { return "introductions: refused: " + r.Key }
-
-func refuse(key string, args ...any) error { return &Refusal{Key: key, Args: args} }
-
 // hidden is the answer for an event the user may not see: an admin learns
 // that it does not exist, anyone else gets the 403 of another
 // organisation's event, so ids cannot be probed.
@@ -105,9 +94,9 @@ func lockEvent(ctx context.Context, tx *sql.Tx, u *organisers.User, eventID int6
 func ready(ev events.Event, now time.Time) error {
 	switch {
 	case ev.Cancelled():
-		return refuse("followup.refused.cancelled")
+		return web.Refuse("followup.refused.cancelled")
 	case !ev.Past(now):
-		return refuse("followup.refused.not_ended")
+		return web.Refuse("followup.refused.not_ended")
 	}
 	return nil
 }
@@ -116,7 +105,7 @@ func ready(ev events.Event, now time.Time) error {
 func proposal(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 	p, err := FindProposal(ctx, tx, eventID)
 	if errors.Is(err, ErrNotFound) {
-		return p, refuse("followup.refused.no_proposal")
+		return p, web.Refuse("followup.refused.no_proposal")
 	}
 	return p, err
 }
@@ -128,7 +117,7 @@ func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 		return p, err
 	}
 	if p.Sent() {
-		return p, refuse("followup.refused.sent")
+		return p, web.Refuse("followup.refused.sent")
 	}
 	return p, nil
 }

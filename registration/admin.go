@@ -23,7 +23,6 @@ package registration
 // reuses a Context once the handler returns.
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -34,7 +33,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
-	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -50,9 +48,10 @@ type AttendeesHandler struct {
 	RelayUTF8 func() bool
 }
 
-// NewAttendeesHandler wires the organisers' registration pages.
+// NewAttendeesHandler wires the organisers' registration pages; a busy
+// database is "a lot is happening, nothing has changed" (503).
 func NewAttendeesHandler(s *Service, m *Mail, r *web.Renderer, acc *organisers.Handler) *AttendeesHandler {
-	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r, Acc: acc}
+	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r.WithBusyPage("error.attendees.busy"), Acc: acc}
 }
 
 // Routes registers the public route of this file set: the QR code of a
@@ -149,26 +148,6 @@ func (h *AttendeesHandler) attendee(c *gin.Context, ev events.Event) (Attendee, 
 	return findAttendee(c.Request.Context(), h.Service.DB.Read(), ev.ID, id)
 }
 
-// fail answers with the page for err.
-func (h *AttendeesHandler) fail(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		err = web.ErrNotFound
-	case errors.Is(err, ErrEventOver):
-		err = web.Errorf(http.StatusConflict, "error.attendees.event_over")
-	case errors.Is(err, ErrEventNotOpen):
-		err = web.Errorf(http.StatusConflict, "error.attendees.event_not_open")
-	case errors.Is(err, ErrWrongStatus):
-		err = web.Errorf(http.StatusConflict, "error.attendees.wrong_status")
-	case errors.Is(err, ErrNotConfirmed):
-		err = web.Errorf(http.StatusConflict, "error.attendees.not_confirmed")
-	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded):
-		c.Header("Retry-After", "5")
-		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "error.attendees.busy", Err: err}
-	}
-	h.R.Fail(c, err)
-}
-
 // render renders an organiser page, never indexed. A form sent back with
 // errors says so first in its title, which screen readers announce.
 func (h *AttendeesHandler) render(c *gin.Context, status int, page, title string, data any) {
@@ -244,12 +223,12 @@ type AttendeesPage struct {
 func (h *AttendeesHandler) list(c *gin.Context) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	all, err := h.attendeesFor(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	now := h.now()
@@ -291,12 +270,12 @@ type AttendeesMovePage struct {
 func (h *AttendeesHandler) move(c *gin.Context) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	a, err := h.attendee(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	q, status := searchParam(c.PostForm("q")), CleanFilter(c.PostForm("status"))
@@ -314,7 +293,7 @@ func (h *AttendeesHandler) move(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.moved_waiting"
@@ -340,11 +319,11 @@ type AttendeesAddPage struct {
 func (h *AttendeesHandler) addForm(c *gin.Context) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if err := h.canAdd(ev); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.renderAdd(c, http.StatusOK, ev, nil, "nb", nil)
@@ -369,7 +348,7 @@ func (h *AttendeesHandler) renderAdd(c *gin.Context, status int, ev events.Event
 func (h *AttendeesHandler) add(c *gin.Context) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -393,7 +372,7 @@ func (h *AttendeesHandler) add(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.added_confirmed"
@@ -434,12 +413,12 @@ func (h *AttendeesHandler) removeForm(c *gin.Context) {
 func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bool) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, Attendee{}, false
 	}
 	a, err := h.attendee(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, a, false
 	}
 	switch {
@@ -451,7 +430,7 @@ func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bo
 		err = ErrWrongStatus
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, a, false
 	}
 	return ev, a, true
@@ -486,7 +465,7 @@ func (h *AttendeesHandler) remove(c *gin.Context) {
 	}
 	_, promoted, err := h.Service.RemoveRegistration(c.Request.Context(), organisers.CurrentUser(c), ev.ID, a.ID, reason, h.Mail)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.removed"

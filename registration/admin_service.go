@@ -21,17 +21,18 @@ import (
 	"github.com/moteplass/moteplass/organisers"
 )
 
-// Errors of the organiser's changes. Handlers turn them into pages.
+// Errors of the organiser's changes. The refusals are answered with their
+// own page; the others the pages handle themselves (a form shown again).
 var (
 	// ErrEventOver: the event has ended; its list is the record of who came.
-	ErrEventOver = errors.New("registration: the event is over")
+	ErrEventOver = &web.Refusal{Key: "error.attendees.event_over", Why: "registration: the event is over"}
 	// ErrEventNotOpen: a draft or a cancelled event takes no one new.
-	ErrEventNotOpen = errors.New("registration: the event is a draft or cancelled")
+	ErrEventNotOpen = &web.Refusal{Key: "error.attendees.event_not_open", Why: "registration: the event is a draft or cancelled"}
 	// ErrOverCapacity: confirming needs the organiser's explicit "over capacity".
 	ErrOverCapacity = errors.New("registration: confirming would exceed the capacity")
 	// ErrWrongStatus: the registration is not where the change starts from
 	// (someone else moved it meanwhile, or the form was old).
-	ErrWrongStatus = errors.New("registration: the registration is not in the expected status")
+	ErrWrongStatus = &web.Refusal{Key: "error.attendees.wrong_status", Why: "registration: the registration is not in the expected status"}
 	// ErrAlreadyRegistered: the address already has a live registration.
 	ErrAlreadyRegistered = errors.New("registration: the address is already registered")
 )

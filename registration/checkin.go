@@ -22,11 +22,12 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
 
 // ErrNotConfirmed: only a person with a confirmed place is checked in.
-var ErrNotConfirmed = errors.New("registration: only confirmed registrations are checked in")
+var ErrNotConfirmed = &web.Refusal{Key: "error.attendees.not_confirmed", Why: "registration: only confirmed registrations are checked in"}
 
 // SetCheckedIn marks a registration of an event as attended (in) or takes
 // the mark away (!in). who must be allowed to check in at the event

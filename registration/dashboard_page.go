@@ -82,7 +82,7 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 	if !u.IsAdmin() {
 		orgs, err := h.Events.FindOrganisers(ctx)
 		if err != nil {
-			h.fail(c, err)
+			h.R.Fail(c, err)
 			return
 		}
 		found := false
@@ -92,23 +92,23 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 			}
 		}
 		if !found {
-			h.fail(c, organisers.ErrForbidden)
+			h.R.Fail(c, organisers.ErrForbidden)
 			return
 		}
 	}
 	evs, _, err := h.Events.FindEvents(ctx, f)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	regions, err := h.Events.FindRegions(ctx)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	rows, err := statRowsByEvent(ctx, h.Service.DB.Read(), orgID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p.Overview = Summarise(evs, rows, h.now(), regionNames(regions))
@@ -133,12 +133,12 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 func (h *AttendeesHandler) eventDashboard(c *gin.Context) {
 	ev, err := h.event(c, accessManage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	rows, err := eventStatRows(c.Request.Context(), h.Service.DB.Read(), ev.ID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	now := h.now()

@@ -874,7 +874,7 @@ func (p *Privacy) export(c *gin.Context) {
 	}
 	ex, err := p.h.Service.Export(c.Request.Context(), l.Registration.EmailNorm)
 	if err != nil {
-		p.h.fail(c, err)
+		p.h.R.Fail(c, err)
 		return
 	}
 	var buf strings.Builder
@@ -882,7 +882,7 @@ func (p *Privacy) export(c *gin.Context) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(ex); err != nil {
-		p.h.fail(c, err)
+		p.h.R.Fail(c, err)
 		return
 	}
 	name := "moteplass-" + ex.GeneratedAt.In(web.Oslo).Format("2006-01-02") + ".json"
@@ -907,7 +907,7 @@ func (p *Privacy) deleteForm(c *gin.Context) {
 	r := l.Registration
 	items, err := p.h.Service.ErasurePreview(c.Request.Context(), r.EmailNorm)
 	if err != nil {
-		p.h.fail(c, err)
+		p.h.R.Fail(c, err)
 		return
 	}
 	base := "/r/" + c.Param("token")
@@ -933,7 +933,7 @@ func (p *Privacy) delete(c *gin.Context) {
 		},
 	})
 	if err != nil {
-		p.h.fail(c, err)
+		p.h.R.Fail(c, err)
 		return
 	}
 	p.h.redirect(c, "/privacy", "flash.rights.deleted")
@@ -993,7 +993,7 @@ func (p *Privacy) erase(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		p.h.fail(c, err)
+		p.h.R.Fail(c, err)
 		return
 	}
 	p.h.redirect(c, "/admin/erase", "flash.erase.done")

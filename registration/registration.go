@@ -11,7 +11,6 @@ package registration
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/moteplass/moteplass/events"
@@ -130,23 +129,16 @@ type Notice struct {
 // NotifyFunc is the shape of Service.Notify.
 type NotifyFunc func(ctx context.Context, tx Tx, now time.Time, n Notice) error
 
-// Errors the service returns for what the person cannot do. Handlers turn
-// them into pages; none carries personal data.
+// Errors the service returns for what the person cannot do; none carries
+// personal data. The refusals are answered with their own page (web.Fail);
+// handlers answer the others themselves (a form shown again, the expired
+// link's page).
 var (
-	ErrNotFound     = errors.New("registration: not found")
-	ErrTokenUnknown = errors.New("registration: unknown manage token")
+	ErrNotFound     = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: not found"}
+	ErrTokenUnknown = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: unknown manage token"}
+	ErrCancelled    = &web.Refusal{Key: "error.registration.already_cancelled", Why: "registration: the registration is cancelled"}
+	ErrTooLate      = &web.Refusal{Key: "error.registration.too_late", Why: "registration: the event has started"}
 	ErrTokenExpired = errors.New("registration: manage token expired")
 	ErrInviteCode   = errors.New("registration: missing or wrong invitation code")
-	ErrCancelled    = errors.New("registration: the registration is cancelled")
-	ErrTooLate      = errors.New("registration: the event has started")
 	ErrCapacity     = errors.New("registration: capacity must be 0 or more")
 )
-
-// RefusedError says that the event takes no registrations now, and why.
-type RefusedError struct {
-	State events.RegistrationState
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("registration: refused: %s", e.State)
-}

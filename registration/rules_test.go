@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 func TestAdmitAndPromotions(t *testing.T) {
@@ -55,7 +56,7 @@ func TestCheckOpen(t *testing.T) {
 			}
 			continue
 		}
-		if r, ok := err.(*RefusedError); !ok || r.State != tc.want {
+		if r, ok := web.AsConflict(err); !ok || r.Key != "error.registration."+string(tc.want) {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
 		}
 	}

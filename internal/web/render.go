@@ -55,6 +55,7 @@ type Renderer struct {
 	cat     *Catalogue
 	assets  map[string]string // file name -> hashed URL
 	baseURL string
+	busy    string // the page for a busy database, "" for "try again shortly" (WithBusyPage)
 }
 
 // NewRenderer parses layouts/*.html + partials/*.html with each pages/*.html
@@ -249,11 +250,11 @@ type ErrorPage struct {
 	Hint    string
 }
 
-func (r *Renderer) renderError(c *gin.Context, status int, key string) {
+func (r *Renderer) renderError(c *gin.Context, status int, key string, args ...any) {
 	lang := Lang(c)
 	p := &Page{
 		Title: r.cat.T(lang, key+".title"),
-		Data:  ErrorPage{Status: status, Message: r.cat.T(lang, key+".message"), Hint: r.cat.T(lang, key+".hint")},
+		Data:  ErrorPage{Status: status, Message: r.cat.T(lang, key+".message", args...), Hint: r.cat.T(lang, key+".hint")},
 		Meta:  Meta{NoIndex: true},
 	}
 	r.fill(c, p)
