@@ -160,22 +160,7 @@ func (a *adminHandler) render(c *gin.Context, status int, page, title string, da
 // loadEvent reads the event of the :id in the path, with its agenda, if
 // the user may manage it.
 func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
-	u := organisers.CurrentUser(c)
-	id := web.ParseID(c.Param("id"))
-	if id == 0 {
-		return Event{}, hidden(u)
-	}
-	ev, err := a.Store.FindEvent(c.Request.Context(), EventFilter{ID: id, Statuses: Statuses})
-	if errors.Is(err, ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+	return ForUser(c.Request.Context(), a.Store.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
 // formContext is what the forms are checked against, for this user.
@@ -534,12 +519,9 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 	suffix := a.R.T(c, "admin.duplicate.suffix")
 	var cp Event
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		ev, err := LockEvent(c.Request.Context(), tx, src.ID)
+		ev, err := ForUser(c.Request.Context(), tx, u, src.ID, organisers.Manage)
 		if err != nil {
 			return err
-		}
-		if !u.CanManage(ev.Organiser.ID) {
-			return organisers.ErrForbidden
 		}
 		cp = cloneEvent(ev)
 		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, StatusDraft, 0, 0, 0

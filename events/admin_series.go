@@ -243,8 +243,8 @@ func (a *adminHandler) createSeries(c *gin.Context) {
 		return
 	}
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		if !u.CanManage(se.OrganiserID) {
-			return organisers.ErrForbidden
+		if err := u.May(organisers.Manage, se.OrganiserID); err != nil {
+			return err
 		}
 		var err error
 		if se.Slug, err = uniqueSlug(c.Request.Context(), tx, "series", Slugify(se.Title), 0); err != nil {
@@ -317,8 +317,8 @@ func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
 	if err != nil {
 		return se, nil, err
 	}
-	if !u.CanManage(se.OrganiserID) {
-		return Series{}, nil, organisers.ErrForbidden
+	if err := u.May(organisers.Manage, se.OrganiserID); err != nil {
+		return Series{}, nil, err
 	}
 	meetings, _, err := a.Store.FindEvents(c.Request.Context(), EventFilter{SeriesID: id, Statuses: Statuses})
 	return se, meetings, err

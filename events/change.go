@@ -8,7 +8,6 @@ package events
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,22 +26,16 @@ import (
 // An error from edit (a refusal, say) comes back as it is, and nothing is
 // written.
 func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
-	before, err := LockEvent(ctx, tx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Change{}, hidden(who)
-	}
+	before, err := ForUser(ctx, tx, who, id, organisers.Manage)
 	if err != nil {
 		return Change{}, err
-	}
-	if !who.CanManage(before.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
 	}
 	after := cloneEvent(before)
 	if err := edit(&after); err != nil {
 		return Change{}, err
 	}
-	if !who.CanManage(after.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
+	if err := who.May(organisers.Manage, after.Organiser.ID); err != nil {
+		return Change{}, err
 	}
 	ch := Change{Before: before, After: after}
 	after.Sequence = NextSequence(ch)
@@ -61,16 +54,6 @@ func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *orga
 		}
 	}
 	return ch, organisers.Audit(ctx, tx, now, who, ch.After.Organiser.ID, action, "event", id, describeChange(ch))
-}
-
-// hidden is the answer for an object the user may not see: an admin learns
-// that it does not exist, anyone else gets the same 403 as for another
-// organisation's object, so ids cannot be probed.
-func hidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return ErrNotFound
-	}
-	return organisers.ErrForbidden
 }
 
 // needsConfirmation is a change of time or place of a published event with

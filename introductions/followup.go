@@ -64,32 +64,6 @@ func NewFollowup(d *db.DB, emails *web.Emails, cat *web.Catalogue, baseURL strin
 		MeetAfter: DefaultMeetAfter, StopLinkLifetime: DefaultStopLinkLifetime, AnswerLinkLifetime: DefaultAnswerLinkLifetime}
 }
 
-// hidden is the answer for an event the user may not see: an admin learns
-// that it does not exist, anyone else gets the 403 of another
-// organisation's event, so ids cannot be probed.
-func hidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
-
-// lockEvent reads the event in the transaction and checks that u may
-// manage it.
-func lockEvent(ctx context.Context, tx *sql.Tx, u *organisers.User, eventID int64) (events.Event, error) {
-	ev, err := events.LockEvent(ctx, tx, eventID)
-	if errors.Is(err, events.ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
-}
-
 // ready refuses a follow-up before the event has ended or of a cancelled one.
 func ready(ev events.Event, now time.Time) error {
 	switch {
@@ -164,7 +138,7 @@ type auditEntry struct {
 func (f *Followup) changeFollowup(ctx context.Context, u *organisers.User, eventID int64, need needs,
 	do func(c *followupChange) (auditEntry, error)) error {
 	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
+		ev, err := events.ForUser(ctx, tx, u, eventID, organisers.Manage)
 		if err != nil {
 			return err
 		}

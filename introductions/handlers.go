@@ -154,22 +154,7 @@ type MeetStats struct {
 
 // loadEvent reads the event of the :id in the path if the user may manage it.
 func (h *Handler) loadEvent(c *gin.Context) (events.Event, error) {
-	u := organisers.CurrentUser(c)
-	id := web.ParseID(c.Param("id"))
-	if id == 0 {
-		return events.Event{}, hidden(u)
-	}
-	ev, err := h.Events.FindEvent(c.Request.Context(), events.EventFilter{ID: id, Statuses: events.Statuses})
-	if errors.Is(err, events.ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+	return events.ForUser(c.Request.Context(), h.F.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
 func (h *Handler) show(c *gin.Context) {

@@ -88,60 +88,15 @@ func (h *AttendeesHandler) AdminRoutes(admin gin.IRouter) {
 
 // ---- finding what the user may see ----
 
-func attParseID(s string) int64 {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
-}
-
-// attHidden is the answer for an object the user may not see: an admin
-// learns it does not exist, anyone else gets the 403 they would get for
-// another organisation's object.
-func attHidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
-
-// Who may do what with an event's registrations.
-const (
-	accessManage  = iota // admins and the organisation's organisers
-	accessCheckIn        // and the organisation's check-in volunteers
-)
-
-// event reads the event of the :id in the path if the user may use it.
-func (h *AttendeesHandler) event(c *gin.Context, access int) (events.Event, error) {
-	return h.eventByID(c, attParseID(c.Param("id")), access)
-}
-
-func (h *AttendeesHandler) eventByID(c *gin.Context, id int64, access int) (events.Event, error) {
-	u := organisers.CurrentUser(c)
-	if id == 0 {
-		return events.Event{}, attHidden(u)
-	}
-	ev, err := h.Events.FindEvent(c.Request.Context(), events.EventFilter{ID: id, Statuses: events.Statuses})
-	if errors.Is(err, events.ErrNotFound) {
-		return events.Event{}, attHidden(u)
-	}
-	if err != nil {
-		return events.Event{}, err
-	}
-	allowed := u.CanManage(ev.Organiser.ID)
-	if access == accessCheckIn {
-		allowed = u.CanCheckIn(ev.Organiser.ID)
-	}
-	if !allowed {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+// event reads the event of the :id in the path if the user may do need
+// with it (events.ForUser).
+func (h *AttendeesHandler) event(c *gin.Context, need organisers.Need) (events.Event, error) {
+	return events.ForUser(c.Request.Context(), h.Service.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), need)
 }
 
 // attendee reads the :reg of the path, which must be a registration of ev.
 func (h *AttendeesHandler) attendee(c *gin.Context, ev events.Event) (Attendee, error) {
-	id := attParseID(c.Param("reg"))
+	id := web.ParseID(c.Param("reg"))
 	if id == 0 {
 		return Attendee{}, ErrNotFound
 	}
@@ -221,7 +176,7 @@ type AttendeesPage struct {
 }
 
 func (h *AttendeesHandler) list(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -268,7 +223,7 @@ type AttendeesMovePage struct {
 }
 
 func (h *AttendeesHandler) move(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -317,7 +272,7 @@ type AttendeesAddPage struct {
 }
 
 func (h *AttendeesHandler) addForm(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -346,7 +301,7 @@ func (h *AttendeesHandler) renderAdd(c *gin.Context, status int, ev events.Event
 }
 
 func (h *AttendeesHandler) add(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -411,7 +366,7 @@ func (h *AttendeesHandler) removeForm(c *gin.Context) {
 // removable reads the event and the registration of a removal, answering
 // itself when either cannot be had or the registration is already gone.
 func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bool) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return ev, Attendee{}, false

@@ -57,7 +57,7 @@ func (h *AttendeesHandler) messagePage(c *gin.Context, ev events.Event, d Messag
 }
 
 func (h *AttendeesHandler) messageForm(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -88,7 +88,7 @@ func checkDraft(p *MessagePage, to []Attendee) bool {
 }
 
 func (h *AttendeesHandler) messagePreview(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -120,7 +120,7 @@ func (h *AttendeesHandler) messagePreview(c *gin.Context) {
 }
 
 func (h *AttendeesHandler) messageSend(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return

@@ -52,22 +52,10 @@ const (
 	overCapacityDetail = "over capacity"
 )
 
-// lockManaged reads the event in tx and checks that who may manage it.
-func lockManaged(ctx context.Context, tx *sql.Tx, who *organisers.User, eventID int64) (events.Event, error) {
-	ev, err := lockEvent(ctx, tx, eventID)
-	if err != nil {
-		return ev, err
-	}
-	if !who.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
-}
-
 // lockAttendee reads, in tx, an event whose registrations who may still
 // change (managed by them, not cancelled, not over) and one of them.
 func lockAttendee(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, eventID, regID int64) (events.Event, Attendee, error) {
-	ev, err := lockManaged(ctx, tx, who, eventID)
+	ev, err := events.ForUser(ctx, tx, who, eventID, organisers.Manage)
 	if err != nil {
 		return ev, Attendee{}, err
 	}
@@ -149,7 +137,7 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 	var res Result
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		res = Result{}
-		ev, err := lockManaged(ctx, tx, who, eventID)
+		ev, err := events.ForUser(ctx, tx, who, eventID, organisers.Manage)
 		if err != nil {
 			return err
 		}

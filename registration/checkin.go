@@ -31,17 +31,14 @@ var ErrNotConfirmed = &web.Refusal{Key: "error.attendees.not_confirmed", Why: "r
 
 // SetCheckedIn marks a registration of an event as attended (in) or takes
 // the mark away (!in). who must be allowed to check in at the event
-// (organisers.User.CanCheckIn). changed is false when the registration was
+// (events.ForUser). changed is false when the registration was
 // already so, and then nothing is written.
 func (s *Service) SetCheckedIn(ctx context.Context, who *organisers.User, eventID, regID int64, in bool) (changed bool, err error) {
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		changed = false
-		ev, err := lockEvent(ctx, tx, eventID)
+		ev, err := events.ForUser(ctx, tx, who, eventID, organisers.CheckIn)
 		if err != nil {
 			return err
-		}
-		if !who.CanCheckIn(ev.Organiser.ID) {
-			return organisers.ErrForbidden
 		}
 		if ev.Status != events.StatusPublished {
 			return ErrEventNotOpen

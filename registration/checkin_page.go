@@ -59,7 +59,7 @@ func checkinRows(all []Attendee, query string) []Attendee {
 }
 
 func (h *AttendeesHandler) checkinPage(c *gin.Context) {
-	ev, err := h.event(c, accessCheckIn)
+	ev, err := h.event(c, organisers.CheckIn)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -105,7 +105,7 @@ func (h *AttendeesHandler) checkinByCode(c *gin.Context) {
 		h.R.Fail(c, err)
 		return
 	}
-	ev, err := h.eventByID(c, eventID, accessCheckIn)
+	ev, err := events.ForUser(c.Request.Context(), h.Service.DB.Read(), organisers.CurrentUser(c), eventID, organisers.CheckIn)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
@@ -117,12 +117,12 @@ func (h *AttendeesHandler) checkIn(c *gin.Context)     { h.setCheckedIn(c, true)
 func (h *AttendeesHandler) checkInUndo(c *gin.Context) { h.setCheckedIn(c, false) }
 
 func (h *AttendeesHandler) setCheckedIn(c *gin.Context, in bool) {
-	ev, err := h.event(c, accessCheckIn)
+	ev, err := h.event(c, organisers.CheckIn)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
 	}
-	regID := attParseID(c.Param("reg"))
+	regID := web.ParseID(c.Param("reg"))
 	if regID == 0 {
 		h.R.Fail(c, ErrNotFound)
 		return

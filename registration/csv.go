@@ -159,7 +159,7 @@ func csvFileName(ev events.Event, now time.Time) string {
 // exportCSV is GET /admin/events/:id/attendees.csv, with the list's search
 // and filter (?q=, ?status=). The export is written to the audit log.
 func (h *AttendeesHandler) exportCSV(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return

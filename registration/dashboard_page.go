@@ -131,7 +131,7 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 }
 
 func (h *AttendeesHandler) eventDashboard(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
 		return
