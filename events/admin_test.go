@@ -26,13 +26,10 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/internal/web"
-	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -762,38 +759,16 @@ func TestAdminAccess(t *testing.T) {
 	})
 }
 
-// admHookRouter wires the organiser pages as the app does, on a's
-// database, with hook as events.Store.OnChange (App does not expose the
-// handler, and registration/ sets the hook in the real wiring).
-func admHookRouter(t testing.TB, a *app.App, hook events.ChangeHook) http.Handler {
-	t.Helper()
-	cat, err := web.LoadCatalogue(templates.FS, "locales")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rnd, err := web.NewRenderer(templates.FS, cat, a.Config.BaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cookies web.Cookies
-	r := gin.New()
-	r.Use(web.Language(cookies), web.CSRF(cookies, func(c *gin.Context) { c.AbortWithStatus(http.StatusForbidden) }))
-	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
-	ev.Store.OnChange = hook
-	accounts := &organisers.Handler{Store: a.Accounts, R: rnd, Cookies: cookies}
-	admin := r.Group("/admin", accounts.Authenticate)
-	accounts.Routes(admin)
-	ev.AdminRoutes(admin, accounts)
-	return r
-}
-
 func TestAdminOnChange(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	var (
 		seen []events.Change
 		fail bool
 	)
-	h := admHookRouter(t, a, func(ctx context.Context, tx *sql.Tx, now time.Time, ch events.Change) error {
+	// the test's hook runs before the app's own (registration tells the
+	// registrants), in the same transaction
+	tell := a.Events.OnChange
+	a.Events.OnChange = func(ctx context.Context, tx *sql.Tx, now time.Time, ch events.Change) error {
 		if fail {
 			return errors.New("the hook failed")
 		}
@@ -803,9 +778,9 @@ func TestAdminOnChange(t *testing.T) {
 			t.Errorf("in the hook the event has sequence %d (%v), After says %d", seq, err, ch.After.Sequence)
 		}
 		seen = append(seen, ch)
-		return nil
-	})
-	cl := apptest.DemoLogin(t, h, admOrganiser)
+		return tell(ctx, tx, now, ch)
+	}
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	id := admCreated(t, cl, "/admin/events", admForm())
 	path := fmt.Sprintf("/admin/events/%d", id)
 	if len(seen) != 0 {

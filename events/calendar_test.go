@@ -167,7 +167,7 @@ func TestCalendarFeeds(t *testing.T) {
 	for _, f := range feeds {
 		t.Run(f.name, func(t *testing.T) {
 			rec := get(t, a.Router, f.path)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			h := rec.Header()
 			if ct := h.Get("Content-Type"); ct != "text/calendar; charset=utf-8" {
 				t.Errorf("Content-Type = %q", ct)
@@ -209,7 +209,7 @@ func TestCalendarFeeds(t *testing.T) {
 
 			t.Run("HEAD", func(t *testing.T) {
 				head := request(t, a.Router, http.MethodHead, f.path)
-				mustStatus(t, head, http.StatusOK)
+				apptest.Want(t, head, http.StatusOK)
 				if head.Body.Len() != 0 {
 					t.Errorf("HEAD has a body of %d bytes", head.Body.Len())
 				}
@@ -447,7 +447,7 @@ func TestCalendarFeedLastModifiedWhenAnEventLeaves(t *testing.T) {
 	}
 	touch("published") // the newest change is evs[2]'s
 	first := get(t, a.Router, "/calendar.ics")
-	mustStatus(t, first, http.StatusOK)
+	apptest.Want(t, first, http.StatusOK)
 	touch("draft") // the organiser unpublishes it
 	rec := get(t, a.Router, "/calendar.ics", "If-Modified-Since", first.Header().Get("Last-Modified"))
 	if rec.Code == http.StatusNotModified {

@@ -77,7 +77,7 @@ func pvAdmin(t testing.TB, a *app.App) *apptest.Client {
 	}
 	cl := apptest.NewClient(t, a.Router)
 	rec := cl.PostForm("/admin/login", url.Values{"email": {u.Email}, "password": {"passord-for-testing-1234"}})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	return cl
 }
 
@@ -225,15 +225,15 @@ func pvSetUp(t *testing.T) *pvWorld {
 	cl := apptest.NewClient(t, a.Router)
 	cl.Get("/r/" + w.token)
 	form := with(validForm(pvName, pvEmail), "organisation", "Zorro-direktoratet", "phone", pvPhone, "topics", "Tillit i Zorro-etaten")
-	mustStatus(t, cl.PostForm("/r/"+w.token, form), http.StatusSeeOther)
-	mustStatus(t, cl.PostForm("/r/"+w.token, consent(form)), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm("/r/"+w.token, form), http.StatusSeeOther)
+	apptest.Want(t, cl.PostForm("/r/"+w.token, consent(form)), http.StatusSeeOther)
 
 	// After the event: the organiser introduces the three who agreed.
 	fixedClock(a, t0.Add(2*24*time.Hour))
 	admin := pvAdmin(t, a)
 	path := "/admin/events/" + strconv.FormatInt(w.past.ID, 10) + "/followup"
-	mustStatus(t, admin.PostForm(path, url.Values{}), http.StatusSeeOther)
-	mustStatus(t, admin.PostForm(path+"/approve", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, admin.PostForm(path, url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, admin.PostForm(path+"/approve", url.Values{}), http.StatusSeeOther)
 	var introduced int
 	if err := a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'introduction'`).Scan(&introduced); err != nil || introduced != 3 {
 		t.Fatalf("%d introduction emails (%v), want 3: the three who agreed in one group", introduced, err)
@@ -241,7 +241,7 @@ func pvSetUp(t *testing.T) *pvWorld {
 	pvSendAll(t, a)
 
 	// A request for the link again: queued, not sent, at the erasure.
-	mustStatus(t, apptest.NewClient(t, a.Router).PostForm("/r", url.Values{"email": {pvEmail}}), http.StatusSeeOther)
+	apptest.Want(t, apptest.NewClient(t, a.Router).PostForm("/r", url.Values{"email": {pvEmail}}), http.StatusSeeOther)
 	var queued int
 	a.DB.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE to_address_norm = ? AND status IN ('queued', 'held')`, pvNorm).Scan(&queued)
 	if queued == 0 {
@@ -253,7 +253,7 @@ func pvSetUp(t *testing.T) *pvWorld {
 func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 	w := pvSetUp(t)
 	rec := apptest.NewClient(t, w.a.Router).Get("/r/" + w.token + "/export.json")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -371,8 +371,8 @@ func TestExportHoldsEverythingAboutThePersonAndNothingElse(t *testing.T) {
 
 	t.Run("a wrong or missing link gets nothing", func(t *testing.T) {
 		cl := apptest.NewClient(t, w.a.Router)
-		mustStatus(t, cl.Get("/r/"+strings.Repeat("A", 43)+"/export.json"), http.StatusNotFound)
-		mustStatus(t, cl.Get("/r/kort/export.json"), http.StatusNotFound)
+		apptest.Want(t, cl.Get("/r/"+strings.Repeat("A", 43)+"/export.json"), http.StatusNotFound)
+		apptest.Want(t, cl.Get("/r/kort/export.json"), http.StatusNotFound)
 	})
 }
 
@@ -420,10 +420,10 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 	// The confirmation page lists both events; the POST erases.
 	cl := apptest.NewClient(t, a.Router)
 	page := cl.Get("/r/" + w.token + "/delete")
-	mustStatus(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	apptest.Says(t, page, w.past.Title, w.future.Title, "Ja, slett alt om meg", pvEmail)
 	rec := cl.PostForm("/r/"+w.token+"/delete", url.Values{})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	if loc := rec.Header().Get("Location"); loc != "/privacy" {
 		t.Fatalf("redirect to %q", loc)
 	}
@@ -501,7 +501,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			t.Errorf("%d memberships in the sent round, want 1 (pointing to the anonymised row)", members)
 		}
 		for _, tok := range []string{w.token, w.token2} {
-			mustStatus(t, apptest.NewClient(t, a.Router).Get("/r/"+tok), http.StatusNotFound)
+			apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/"+tok), http.StatusNotFound)
 		}
 		// the peers' introduction emails named the person: gone too
 		for _, peer := range w.peers {

@@ -37,7 +37,7 @@ func pvPeople(t *testing.T, a *app.App, ev events.Event, prefix string) []string
 		if i == 3 {
 			cl := apptest.NewClient(t, a.Router)
 			cl.Get("/r/" + tokens[i])
-			mustStatus(t, cl.PostForm("/r/"+tokens[i]+"/cancel", url.Values{}), http.StatusSeeOther)
+			apptest.Want(t, cl.PostForm("/r/"+tokens[i]+"/cancel", url.Values{}), http.StatusSeeOther)
 		}
 	}
 	// attendance, as the check-in page records it
@@ -96,7 +96,7 @@ func TestRetentionAnonymisesEventsPastTheLimit(t *testing.T) {
 			t.Errorf("%d manage tokens left: expired less than 30 days ago, they should stay", n)
 		}
 		// an expired link says so
-		mustStatus(t, apptest.NewClient(t, a.Router).Get("/r/"+recentTokens[0]), http.StatusGone)
+		apptest.Want(t, apptest.NewClient(t, a.Router).Get("/r/"+recentTokens[0]), http.StatusGone)
 	})
 
 	t.Run("181 and 179 days after", func(t *testing.T) {
