@@ -13,8 +13,11 @@ import (
 )
 
 // Error is a failure that is safe to show: an HTTP status and a catalogue
-// key (KEY.title, KEY.message, KEY.hint) in both languages. Domain packages
-// return these for what the user did wrong; anything else is internal.
+// key (KEY.title, KEY.message, KEY.hint) in both languages. Handlers and
+// middleware answer with these for what is wrong with the request itself
+// (a form that cannot be read, too many attempts, no login); domain code
+// says no with a Refusal instead, which has no status. Anything else is
+// internal.
 type Error struct {
 	Status int
 	Key    string
