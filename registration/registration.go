@@ -130,9 +130,9 @@ type Notice struct {
 type NotifyFunc func(ctx context.Context, tx Tx, now time.Time, n Notice) error
 
 // Errors the service returns for what the person cannot do; none carries
-// personal data. The refusals are answered with their own page (web.Fail);
-// handlers answer the others themselves (a form shown again, the expired
-// link's page).
+// personal data. The refusals are answered with their own page (by
+// Renderer.Fail in internal/web); handlers answer the others themselves (a
+// form shown again, the expired link's page).
 var (
 	ErrNotFound     = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: not found"}
 	ErrTokenUnknown = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: unknown manage token"}
