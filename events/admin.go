@@ -90,7 +90,7 @@ func (a *adminHandler) home(c *gin.Context) {
 	f := EventFilter{Statuses: Statuses}
 	if u.Role == organisers.RoleCheckIn {
 		// volunteers check people in at published events only
-		f.Statuses = []string{"published"}
+		f.Statuses = []Status{StatusPublished}
 	}
 	hp := HomePage{CanEdit: u.Role != organisers.RoleCheckIn, IsAdmin: u.IsAdmin(), MaxPast: maxPast}
 	if !u.IsAdmin() {
@@ -108,7 +108,7 @@ func (a *adminHandler) home(c *gin.Context) {
 	}
 	now := a.Now()
 	for _, ev := range evs {
-		row := HomeRow{Event: ev, CanEdit: u.CanManage(ev.Organiser.ID), CanCheckIn: u.CanCheckIn(ev.Organiser.ID) && ev.Status == "published"}
+		row := HomeRow{Event: ev, CanEdit: u.CanManage(ev.Organiser.ID), CanCheckIn: u.CanCheckIn(ev.Organiser.ID) && ev.Status == StatusPublished}
 		if ev.Past(now) {
 			hp.Past = append(hp.Past, row)
 		} else {
@@ -160,22 +160,7 @@ func (a *adminHandler) render(c *gin.Context, status int, page, title string, da
 // loadEvent reads the event of the :id in the path, with its agenda, if
 // the user may manage it.
 func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
-	u := organisers.CurrentUser(c)
-	id := web.ParseID(c.Param("id"))
-	if id == 0 {
-		return Event{}, hidden(u)
-	}
-	ev, err := a.Store.FindEvent(c.Request.Context(), EventFilter{ID: id, Statuses: Statuses})
-	if errors.Is(err, ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+	return ForUser(c.Request.Context(), a.Store.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
 // formContext is what the forms are checked against, for this user.
@@ -256,9 +241,9 @@ func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, for
 	if ev.ID != 0 {
 		p.Action = eventAdminPath(ev.ID)
 		p.LiveRegistrations = ev.ConfirmedCount + ev.WaitlistCount
-		p.CanPublish = ev.Status == "draft"
-		p.CanUnpublish = ev.Status == "published" && p.LiveRegistrations == 0
-		p.CanCancel = ev.Status == "published"
+		p.CanPublish = ev.Status == StatusDraft
+		p.CanUnpublish = ev.Status == StatusPublished && p.LiveRegistrations == 0
+		p.CanCancel = ev.Status == StatusPublished
 		title = a.R.T(c, "admin.event.edit_title", "Title", ev.Title)
 		if !p.ChooseOrganiser {
 			p.Organisation = ev.Organiser.Name
@@ -320,7 +305,7 @@ func (a *adminHandler) createEvent(c *gin.Context) {
 		a.renderEventForm(c, http.StatusUnprocessableEntity, Event{}, form, errs)
 		return
 	}
-	ev.Status = "draft"
+	ev.Status = StatusDraft
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
 		if err := prepareEvent(c.Request.Context(), tx, &ev); err != nil {
 			return err
@@ -477,10 +462,11 @@ func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit f
 	c.Redirect(http.StatusSeeOther, eventAdminPath(ev.ID))
 }
 
-// refused shows the event's page with the reason when err is a refusal.
+// refused shows the event's page with the reason when err is a refusal
+// of the button.
 func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
-	var r *refusal
-	if !errors.As(err, &r) {
+	r, ok := web.AsConflict(err)
+	if !ok {
 		return false
 	}
 	a.renderEventForm(c, http.StatusConflict, ev, EventFormOf(ev), FormErrors{}, a.R.T(c, r.Key, r.Args...))
@@ -533,15 +519,12 @@ func (a *adminHandler) duplicate(c *gin.Context) {
 	suffix := a.R.T(c, "admin.duplicate.suffix")
 	var cp Event
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		ev, err := LockEvent(c.Request.Context(), tx, src.ID)
+		ev, err := ForUser(c.Request.Context(), tx, u, src.ID, organisers.Manage)
 		if err != nil {
 			return err
 		}
-		if !u.CanManage(ev.Organiser.ID) {
-			return organisers.ErrForbidden
-		}
 		cp = cloneEvent(ev)
-		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, "draft", 0, 0, 0
+		cp.ID, cp.Status, cp.Sequence, cp.ConfirmedCount, cp.WaitlistCount = 0, StatusDraft, 0, 0, 0
 		cp.Title = ev.Title + suffix
 		if runes(cp.Title) > maxTitle {
 			cp.Title = ev.Title

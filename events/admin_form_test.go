@@ -57,13 +57,13 @@ func TestEventFormApply(t *testing.T) {
 	saved := Venue{ID: 5, Name: "Stormen", Street: "Storgata 1", Postcode: "8006", City: "Bodø", Latitude: &lat, Longitude: &lon, Accessibility: "Trinnfri adkomst."}
 
 	t.Run("a valid form", func(t *testing.T) {
-		e := Event{ID: 9, Status: "published", Sequence: 2, Venue: &saved}
+		e := Event{ID: 9, Status: StatusPublished, Sequence: 2, Venue: &saved}
 		errs := formTestForm().apply(&e, formTestContext(true))
 		if errs.Any() {
 			t.Fatalf("messages: %+v", errs.List)
 		}
 		want := Event{
-			ID: 9, Status: "published", Sequence: 2,
+			ID: 9, Status: StatusPublished, Sequence: 2,
 			Title: "Ledermøte i Bodø", Summary: "Om tillit.", Description: "Første avsnitt.",
 			Format: "meeting_place", Mode: "physical", Region: Region{ID: 1, Slug: "bodo", Name: "Bodø"},
 			Organiser: Organiser{ID: 3, Slug: "dfo", Name: "DFØ"},

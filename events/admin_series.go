@@ -166,7 +166,7 @@ func (f SeriesForm) plan(fc formContext) (Series, []Event, FormErrors) {
 			Region:   region, Organiser: org, Venue: &venue, Capacity: capacity,
 			Sector: "public", InvitationOnly: f.InvitationOnly, InviteCode: f.InviteCode,
 			// a network is run by its members; its themes are theirs
-			Facilitation: "self_run", Theme: "both", Language: f.Language, Status: "draft",
+			Facilitation: "self_run", Theme: "both", Language: f.Language, Status: StatusDraft,
 			Levels: levels, Roles: roles,
 		}
 		if k < len(hosts) {
@@ -243,8 +243,8 @@ func (a *adminHandler) createSeries(c *gin.Context) {
 		return
 	}
 	err = a.Store.DB.Tx(c.Request.Context(), func(tx *sql.Tx, now time.Time) error {
-		if !u.CanManage(se.OrganiserID) {
-			return organisers.ErrForbidden
+		if err := u.May(organisers.Manage, se.OrganiserID); err != nil {
+			return err
 		}
 		var err error
 		if se.Slug, err = uniqueSlug(c.Request.Context(), tx, "series", Slugify(se.Title), 0); err != nil {
@@ -317,8 +317,8 @@ func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
 	if err != nil {
 		return se, nil, err
 	}
-	if !u.CanManage(se.OrganiserID) {
-		return Series{}, nil, organisers.ErrForbidden
+	if err := u.May(organisers.Manage, se.OrganiserID); err != nil {
+		return Series{}, nil, err
 	}
 	meetings, _, err := a.Store.FindEvents(c.Request.Context(), EventFilter{SeriesID: id, Statuses: Statuses})
 	return se, meetings, err
@@ -431,7 +431,7 @@ func (a *adminHandler) saveSeries(c *gin.Context) {
 	if venueChanged && c.PostForm("confirmed") != "1" {
 		n := 0
 		for _, m := range future {
-			if m.Status == "published" && m.Physical() {
+			if m.Status == StatusPublished && m.Physical() {
 				n += m.ConfirmedCount
 			}
 		}

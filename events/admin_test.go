@@ -26,13 +26,10 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/internal/web"
-	"github.com/moteplass/moteplass/organisers"
 	"github.com/moteplass/moteplass/templates"
 )
 
@@ -216,7 +213,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 
 	ev := admEvent(t, a, id)
 	t.Run("created as a draft of the organiser's organisation", func(t *testing.T) {
-		if ev.Status != "draft" || ev.Organiser.Slug != "dfo" || ev.Sequence != 0 {
+		if ev.Status != events.StatusDraft || ev.Organiser.Slug != "dfo" || ev.Sequence != 0 {
 			t.Errorf("status %s, organiser %s, sequence %d; want draft, dfo, 0", ev.Status, ev.Organiser.Slug, ev.Sequence)
 		}
 		if ev.Slug != "ledermote-pa-bryggen-varen" {
@@ -259,7 +256,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusSeeOther)
 		apptest.Says(t, cl.Follow(rec), "Arrangementet er publisert")
-		if got := admEvent(t, a, id).Status; got != "published" {
+		if got := admEvent(t, a, id).Status; got != events.StatusPublished {
 			t.Fatalf("status %s", got)
 		}
 		page := public.Get("/events/" + ev.Slug)
@@ -356,7 +353,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		rec := cl.PostForm(fmt.Sprintf("/admin/events/%d/unpublish", id), url.Values{})
 		apptest.Want(t, rec, http.StatusConflict)
 		apptest.Says(t, rec, "kan ikke gjøres om til utkast fordi 3 personer er påmeldt")
-		if got := admEvent(t, a, id).Status; got != "published" {
+		if got := admEvent(t, a, id).Status; got != events.StatusPublished {
 			t.Errorf("status %s", got)
 		}
 	})
@@ -371,7 +368,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		}
 		cid, _ := strconv.ParseInt(m[2], 10, 64)
 		cp := admEvent(t, a, cid)
-		if cp.Status != "draft" || cp.Title != src.Title+" (kopi)" || cp.Slug != src.Slug+"-kopi" || cp.Sequence != 0 {
+		if cp.Status != events.StatusDraft || cp.Title != src.Title+" (kopi)" || cp.Slug != src.Slug+"-kopi" || cp.Sequence != 0 {
 			t.Errorf("copy: %s %q %q seq %d", cp.Status, cp.Title, cp.Slug, cp.Sequence)
 		}
 		if !cp.StartsAt.Equal(src.StartsAt) || cp.ConfirmedCount != 0 || cp.WaitlistCount != 0 || len(cp.Agenda) != len(src.Agenda) || cp.Capacity != src.Capacity {
@@ -392,7 +389,7 @@ func TestAdminEventLifecycle(t *testing.T) {
 		apptest.Want(t, rec, http.StatusSeeOther)
 		apptest.Says(t, cl.Follow(rec), "Arrangementet er avlyst")
 		got := admEvent(t, a, id)
-		if got.Status != "cancelled" || got.Sequence != 3 {
+		if got.Status != events.StatusCancelled || got.Sequence != 3 {
 			t.Errorf("status %s sequence %d", got.Status, got.Sequence)
 		}
 		apptest.Says(t, public.Get("/events/"+got.Slug), "Dette arrangementet er avlyst.")
@@ -550,7 +547,7 @@ func TestAdminSeries(t *testing.T) {
 			if want := fmt.Sprintf("Nettverk for HR-ledere i Bergen, møte %d av 5", k+1); m.Title != want {
 				t.Errorf("title %q, want %q", m.Title, want)
 			}
-			if m.Host != hosts[k] || m.Status != "draft" || m.Format != "network_meeting" || m.Organiser.Slug != "dfo" ||
+			if m.Host != hosts[k] || m.Status != events.StatusDraft || m.Format != "network_meeting" || m.Organiser.Slug != "dfo" ||
 				!m.InvitationOnly || m.InviteCode != "HR-BERGEN" || m.Capacity != 20 || m.Series == nil || m.Series.ID != sid {
 				t.Errorf("meeting %d: host %q status %s format %s organiser %s capacity %d", k+1, m.Host, m.Status, m.Format, m.Organiser.Slug, m.Capacity)
 			}
@@ -762,38 +759,16 @@ func TestAdminAccess(t *testing.T) {
 	})
 }
 
-// admHookRouter wires the organiser pages as the app does, on a's
-// database, with hook as events.Store.OnChange (App does not expose the
-// handler, and registration/ sets the hook in the real wiring).
-func admHookRouter(t testing.TB, a *app.App, hook events.ChangeHook) http.Handler {
-	t.Helper()
-	cat, err := web.LoadCatalogue(templates.FS, "locales")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rnd, err := web.NewRenderer(templates.FS, cat, a.Config.BaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cookies web.Cookies
-	r := gin.New()
-	r.Use(web.Language(cookies), web.CSRF(cookies, func(c *gin.Context) { c.AbortWithStatus(http.StatusForbidden) }))
-	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
-	ev.Store.OnChange = hook
-	accounts := &organisers.Handler{Store: a.Accounts, R: rnd, Cookies: cookies}
-	admin := r.Group("/admin", accounts.Authenticate)
-	accounts.Routes(admin)
-	ev.AdminRoutes(admin, accounts)
-	return r
-}
-
 func TestAdminOnChange(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	var (
 		seen []events.Change
 		fail bool
 	)
-	h := admHookRouter(t, a, func(ctx context.Context, tx *sql.Tx, now time.Time, ch events.Change) error {
+	// the test's hook runs before the app's own (registration tells the
+	// registrants), in the same transaction
+	tell := a.Events.OnChange
+	a.Events.OnChange = func(ctx context.Context, tx *sql.Tx, now time.Time, ch events.Change) error {
 		if fail {
 			return errors.New("the hook failed")
 		}
@@ -803,9 +778,9 @@ func TestAdminOnChange(t *testing.T) {
 			t.Errorf("in the hook the event has sequence %d (%v), After says %d", seq, err, ch.After.Sequence)
 		}
 		seen = append(seen, ch)
-		return nil
-	})
-	cl := apptest.DemoLogin(t, h, admOrganiser)
+		return tell(ctx, tx, now, ch)
+	}
+	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
 	id := admCreated(t, cl, "/admin/events", admForm())
 	path := fmt.Sprintf("/admin/events/%d", id)
 	if len(seen) != 0 {
@@ -824,7 +799,7 @@ func TestAdminOnChange(t *testing.T) {
 	t.Run("publish", func(t *testing.T) {
 		apptest.Want(t, cl.PostForm(path+"/publish", url.Values{}), http.StatusSeeOther)
 		ch := last(t)
-		if ch.Before.Status != "draft" || ch.After.Status != "published" || ch.TimeOrPlaceChanged() || ch.After.Sequence != 0 {
+		if ch.Before.Status != events.StatusDraft || ch.After.Status != events.StatusPublished || ch.TimeOrPlaceChanged() || ch.After.Sequence != 0 {
 			t.Errorf("%s → %s, sequence %d", ch.Before.Status, ch.After.Status, ch.After.Sequence)
 		}
 	})

@@ -64,7 +64,7 @@ func (h *Handler) apiEvent(ev Event) APIEvent {
 		EndsAt:   ev.EndsAt.In(Oslo).Format(time.RFC3339),
 		Capacity: ev.Capacity, SeatsLeft: ev.SeatsLeft(),
 		ConfirmedCount: ev.ConfirmedCount, WaitlistCount: ev.WaitlistCount,
-		Status: ev.Status, PriceNOK: ev.PriceNOK, InvitationOnly: ev.InvitationOnly,
+		Status: string(ev.Status), PriceNOK: ev.PriceNOK, InvitationOnly: ev.InvitationOnly,
 		Levels: nonNil(ev.Levels), Roles: nonNil(ev.Roles), Theme: ev.Theme, Sector: ev.Sector,
 		URL:    h.BaseURL + "/events/" + ev.Slug,
 		ICSURL: h.BaseURL + "/events/" + ev.Slug + ".ics",
@@ -131,7 +131,7 @@ func (h *Handler) apiList(c *gin.Context) {
 func (h *Handler) apiDetail(c *gin.Context) {
 	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		h.R.FailAPI(c, notFound(err))
+		h.R.FailAPI(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, h.apiEvent(ev))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/app/apptest"
 )
 
 // decodeJSON checks the content type and decodes the body into v.
@@ -51,7 +52,7 @@ func TestAPIList(t *testing.T) {
 	t.Parallel()
 	a := newDemoApp(t)
 	rec := get(t, a.Router, "/api/v1/events")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	checkSecurityHeaders(t, rec)
 	var out struct {
 		Events  []map[string]any `json:"events"`
@@ -100,7 +101,7 @@ func TestAPIFiltersMatchThePages(t *testing.T) {
 				Events []struct{ Slug string } `json:"events"`
 			}
 			rec := get(t, a.Router, "/api/v1/events?"+q)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			decodeJSON(t, rec, &out)
 			var got []string
 			for _, e := range out.Events {
@@ -128,7 +129,7 @@ func TestAPIDetail(t *testing.T) {
 	fx := fixtures(t, a)
 
 	rec := get(t, a.Router, "/api/v1/events/vinterkonferansen")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	var e map[string]any
 	decodeJSON(t, rec, &e)
 	for k, want := range map[string]any{
@@ -204,7 +205,7 @@ func TestAPIDetail(t *testing.T) {
 			t.Errorf("status %v", c["status"])
 		}
 		rec := get(t, a.Router, "/api/v1/events/ledermoteplass-bergen-tillitsreform")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 	})
 
 	t.Run("a series is named", func(t *testing.T) {
@@ -247,7 +248,7 @@ func TestAPIPagination(t *testing.T) {
 			Next   string                  `json:"next"`
 		}
 		rec := get(t, a.Router, next)
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		decodeJSON(t, rec, &out)
 		if out.Page != n || out.Total != len(want) {
 			t.Fatalf("page %d of %d, total %d", out.Page, n, out.Total)
@@ -314,7 +315,7 @@ func TestAPIRefusesBadInput(t *testing.T) {
 			if rec.Code >= 500 {
 				t.Fatalf("status %d", rec.Code)
 			}
-			mustStatus(t, rec, http.StatusBadRequest)
+			apptest.Want(t, rec, http.StatusBadRequest)
 			var out struct {
 				Error   string   `json:"error"`
 				Message string   `json:"message"`
@@ -341,7 +342,7 @@ func TestAPIRefusesBadInput(t *testing.T) {
 	} {
 		t.Run(c.name+" is a JSON 404", func(t *testing.T) {
 			rec := get(t, a.Router, c.path)
-			mustStatus(t, rec, http.StatusNotFound)
+			apptest.Want(t, rec, http.StatusNotFound)
 			var out struct{ Error, Message string }
 			decodeJSON(t, rec, &out)
 			if out.Error == "" || out.Message == "" {

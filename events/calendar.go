@@ -47,7 +47,7 @@ func (h *Handler) feedRegion(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
 		r, err := h.Store.FindRegionBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {
-			return "", notFound(err)
+			return "", err
 		}
 		q.Region = r.Slug
 		return h.R.T(c, "region.title", "Region", r.Name), nil
@@ -58,7 +58,7 @@ func (h *Handler) feedOrganiser(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
 		o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {
-			return "", notFound(err)
+			return "", err
 		}
 		q.Organiser = o.Slug
 		return o.Name + " – " + h.R.T(c, "site.name"), nil
@@ -114,7 +114,7 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 func (h *Handler) eventICS(c *gin.Context) {
 	ev, err := h.Store.FindEventBySlug(c.Request.Context(), strings.TrimSuffix(c.Param("slug"), ".ics"))
 	if err != nil {
-		h.R.Fail(c, notFound(err))
+		h.R.Fail(c, err)
 		return
 	}
 	body, err := FeedCalendar(ev.Title, withoutOnlineLinks([]Event{ev}), h.BaseURL, h.Now())

@@ -60,8 +60,8 @@ func calFixtures(t testing.TB, a *app.App) map[string]*events.Event {
 		"hybrid":    ev("kal-hybrid", "bergen", "dfo", 9),
 		"draft":     ev("kal-utkast", "bergen", "dfo", 5),
 	}
-	evs["cancelled"].Status, evs["cancelled"].Sequence = "cancelled", 1
-	evs["draft"].Status = "draft"
+	evs["cancelled"].Status, evs["cancelled"].Sequence = events.StatusCancelled, 1
+	evs["draft"].Status = events.StatusDraft
 	evs["digital"].Mode, evs["digital"].Format, evs["digital"].OnlineURL = "digital", "digital_meeting", calSecretDigital
 	evs["hybrid"].Mode, evs["hybrid"].OnlineURL = "hybrid", calSecretHybrid
 	evs["hybrid"].Venue = &events.Venue{Name: "Bryggen konferansesenter", Street: "Bryggen 1", Postcode: "5003", City: "Bergen"}
@@ -167,7 +167,7 @@ func TestCalendarFeeds(t *testing.T) {
 	for _, f := range feeds {
 		t.Run(f.name, func(t *testing.T) {
 			rec := get(t, a.Router, f.path)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			h := rec.Header()
 			if ct := h.Get("Content-Type"); ct != "text/calendar; charset=utf-8" {
 				t.Errorf("Content-Type = %q", ct)
@@ -209,7 +209,7 @@ func TestCalendarFeeds(t *testing.T) {
 
 			t.Run("HEAD", func(t *testing.T) {
 				head := request(t, a.Router, http.MethodHead, f.path)
-				mustStatus(t, head, http.StatusOK)
+				apptest.Want(t, head, http.StatusOK)
 				if head.Body.Len() != 0 {
 					t.Errorf("HEAD has a body of %d bytes", head.Body.Len())
 				}
@@ -340,7 +340,7 @@ func calManyEvents(t testing.TB, a *app.App, n int) []*events.Event {
 				Summary: "Et møte for ledere i staten og kommunene, med samtale rundt bordene.",
 				Format:  "meeting_place", Mode: "physical", StartsAt: s.UTC(), EndsAt: s.Add(2 * time.Hour).UTC(),
 				Region: region, Organiser: org, Venue: venue, Capacity: 50, Sector: "public", Facilitation: "facilitated",
-				Theme: "leadership", Language: "nb", Status: "published",
+				Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 				Agenda: []events.AgendaItem{{StartsAt: s.UTC(), Title: "Velkommen", Introducer: "DFØ"}, {Title: "Samtale"}},
 			}
 			if err := events.CreateEvent(ctx, tx, now, evs[i]); err != nil {
@@ -447,7 +447,7 @@ func TestCalendarFeedLastModifiedWhenAnEventLeaves(t *testing.T) {
 	}
 	touch("published") // the newest change is evs[2]'s
 	first := get(t, a.Router, "/calendar.ics")
-	mustStatus(t, first, http.StatusOK)
+	apptest.Want(t, first, http.StatusOK)
 	touch("draft") // the organiser unpublishes it
 	rec := get(t, a.Router, "/calendar.ics", "If-Modified-Since", first.Header().Get("Last-Modified"))
 	if rec.Code == http.StatusNotModified {

@@ -8,7 +8,6 @@ package events
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,22 +26,16 @@ import (
 // An error from edit (a refusal, say) comes back as it is, and nothing is
 // written.
 func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, id int64, action string, edit func(ev *Event) error) (Change, error) {
-	before, err := LockEvent(ctx, tx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Change{}, hidden(who)
-	}
+	before, err := ForUser(ctx, tx, who, id, organisers.Manage)
 	if err != nil {
 		return Change{}, err
-	}
-	if !who.CanManage(before.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
 	}
 	after := cloneEvent(before)
 	if err := edit(&after); err != nil {
 		return Change{}, err
 	}
-	if !who.CanManage(after.Organiser.ID) {
-		return Change{}, organisers.ErrForbidden
+	if err := who.May(organisers.Manage, after.Organiser.ID); err != nil {
+		return Change{}, err
 	}
 	ch := Change{Before: before, After: after}
 	after.Sequence = NextSequence(ch)
@@ -63,20 +56,10 @@ func (s *Store) Change(ctx context.Context, tx *sql.Tx, now time.Time, who *orga
 	return ch, organisers.Audit(ctx, tx, now, who, ch.After.Organiser.ID, action, "event", id, describeChange(ch))
 }
 
-// hidden is the answer for an object the user may not see: an admin learns
-// that it does not exist, anyone else gets the same 403 as for another
-// organisation's object, so ids cannot be probed.
-func hidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
-
 // needsConfirmation is a change of time or place of a published event with
 // confirmed participants: they all get an updated calendar invitation.
 func needsConfirmation(ch Change) bool {
-	return ch.Before.Status == "published" && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
+	return ch.Before.Status == StatusPublished && ch.Before.ConfirmedCount > 0 && ch.TimeOrPlaceChanged()
 }
 
 // describeChange names what changed, for the audit log: field names and
@@ -89,7 +72,7 @@ func describeChange(ch Change) string {
 			parts = append(parts, what)
 		}
 	}
-	add(b.Status != a.Status, b.Status+"→"+a.Status)
+	add(b.Status != a.Status, string(b.Status)+"→"+string(a.Status))
 	add(b.Title != a.Title, "title")
 	add(b.Slug != a.Slug, "slug")
 	add(b.Summary != a.Summary || b.Description != a.Description, "text")
@@ -119,25 +102,25 @@ func sameAgenda(x, y []AgendaItem) bool {
 // toPublished publishes a draft.
 func toPublished(ev *Event) error {
 	switch ev.Status {
-	case "published":
-		return refuse("admin.refused.already_published")
-	case "cancelled":
-		return refuse("admin.refused.publish_cancelled")
+	case StatusPublished:
+		return web.Refuse("admin.refused.already_published")
+	case StatusCancelled:
+		return web.Refuse("admin.refused.publish_cancelled")
 	}
-	ev.Status = "published"
+	ev.Status = StatusPublished
 	return nil
 }
 
 // toDraft takes a published event back to a draft, which only an event
 // nobody has signed up for can be.
 func toDraft(ev *Event) error {
-	if ev.Status != "published" {
-		return refuse("admin.refused.unpublish_not_published")
+	if ev.Status != StatusPublished {
+		return web.Refuse("admin.refused.unpublish_not_published")
 	}
 	if n := ev.ConfirmedCount + ev.WaitlistCount; n > 0 {
-		return refuse("admin.refused.unpublish_registrations", "Count", n)
+		return web.Refuse("admin.refused.unpublish_registrations", "Count", n)
 	}
-	ev.Status = "draft"
+	ev.Status = StatusDraft
 	return nil
 }
 
@@ -146,17 +129,17 @@ func toCancelled(ev *Event) error {
 	if err := cancelCheck(*ev); err != nil {
 		return err
 	}
-	ev.Status = "cancelled"
+	ev.Status = StatusCancelled
 	return nil
 }
 
 // cancelCheck says why an event cannot be cancelled, or nil.
 func cancelCheck(ev Event) error {
 	switch ev.Status {
-	case "cancelled":
-		return refuse("admin.refused.already_cancelled")
-	case "draft":
-		return refuse("admin.refused.cancel_draft")
+	case StatusCancelled:
+		return web.Refuse("admin.refused.already_cancelled")
+	case StatusDraft:
+		return web.Refuse("admin.refused.cancel_draft")
 	}
 	return nil
 }

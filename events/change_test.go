@@ -11,7 +11,6 @@ import (
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
 
@@ -102,7 +101,7 @@ func TestStoreChange(t *testing.T) {
 		if _, err := change(organiser, 1<<40, edit); !errors.Is(err, organisers.ErrForbidden) {
 			t.Errorf("organiser: err = %v, want ErrForbidden (ids cannot be probed)", err)
 		}
-		if _, err := change(admin, 1<<40, edit); !errors.Is(err, web.ErrNotFound) {
+		if _, err := change(admin, 1<<40, edit); !errors.Is(err, events.ErrNotFound) {
 			t.Errorf("admin: err = %v, want ErrNotFound", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/moteplass/moteplass/internal/leader"
 	"github.com/moteplass/moteplass/internal/web"
 )
 
@@ -20,13 +21,27 @@ var Oslo = web.Oslo
 var (
 	Formats       = []string{"meeting_place", "network_meeting", "conference", "breakfast_seminar", "digital_meeting"}
 	Modes         = []string{"physical", "digital", "hybrid"}
-	Levels        = []string{"top", "middle", "first_line"}
+	Levels        = leader.EventLevels // the leader levels an event can be meant for
 	Roles         = []string{"communication", "administration", "finance", "hr", "it", "specialist"}
 	Themes        = []string{"leadership", "subject", "both"}
 	Sectors       = []string{"public", "mixed"}
 	Facilitations = []string{"facilitated", "self_run"}
-	Statuses      = []string{"draft", "published", "cancelled"}
 )
+
+// Status is where an event is in its life: a draft only organisers see,
+// published for everyone, or cancelled (still shown, marked so). The
+// values are the ones stored in events.status.
+type Status string
+
+const (
+	StatusDraft     Status = "draft"
+	StatusPublished Status = "published"
+	StatusCancelled Status = "cancelled"
+)
+
+// Statuses are all of them, for a filter that must see every event
+// (EventFilter's default leaves drafts out).
+var Statuses = []Status{StatusDraft, StatusPublished, StatusCancelled}
 
 // Region is a place where meeting places happen.
 type Region struct {
@@ -104,7 +119,7 @@ type Event struct {
 	Facilitation         string
 	Theme                string
 	Language             string
-	Status               string
+	Status               Status
 	Organiser            Organiser
 	Series               *Series
 	Host                 string
@@ -136,7 +151,7 @@ func (e Event) NearlyFull() bool {
 }
 
 // Cancelled reports whether the organiser cancelled the event.
-func (e Event) Cancelled() bool { return e.Status == "cancelled" }
+func (e Event) Cancelled() bool { return e.Status == StatusCancelled }
 
 // Past reports whether the event has ended at time now.
 func (e Event) Past(now time.Time) bool { return !e.EndsAt.After(now) }
@@ -168,9 +183,9 @@ const (
 // A full event is still "open": new sign-ups join the waiting list.
 func (e Event) RegistrationStateAt(now time.Time) RegistrationState {
 	switch {
-	case e.Status == "cancelled":
+	case e.Status == StatusCancelled:
 		return RegistrationCancelled
-	case e.Status != "published":
+	case e.Status != StatusPublished:
 		return RegistrationDraft
 	case e.Started(now):
 		return RegistrationStarted

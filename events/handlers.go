@@ -2,7 +2,6 @@ package events
 
 import (
 	"encoding/json"
-	"errors"
 	"html/template"
 	"math"
 	"net/http"
@@ -116,7 +115,7 @@ func (h *Handler) list(c *gin.Context) (int, []byte, error) {
 func (h *Handler) region(c *gin.Context) (int, []byte, error) {
 	r, err := h.Store.FindRegionBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		return 0, nil, notFound(err)
+		return 0, nil, err
 	}
 	return h.renderList(c, ListPage{Region: &r})
 }
@@ -124,7 +123,7 @@ func (h *Handler) region(c *gin.Context) (int, []byte, error) {
 func (h *Handler) organiser(c *gin.Context) (int, []byte, error) {
 	o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		return 0, nil, notFound(err)
+		return 0, nil, err
 	}
 	return h.renderList(c, ListPage{Organiser: &o})
 }
@@ -222,13 +221,6 @@ func hasRegion(rs []Region, slug string) bool {
 	return false
 }
 
-func notFound(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return web.ErrNotFound
-	}
-	return err
-}
-
 // DetailPage is the data of an event's page. Form is the registration
 // form's state, filled in by the registration package when it re-renders
 // the page with errors; nil shows an empty form.
@@ -248,7 +240,7 @@ type DetailPage struct {
 func (h *Handler) detail(c *gin.Context) (int, []byte, error) {
 	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		return 0, nil, notFound(err)
+		return 0, nil, err
 	}
 	body, err := h.RenderDetail(c, ev, nil)
 	return http.StatusOK, body, err

@@ -56,19 +56,6 @@ func get(t testing.TB, h http.Handler, target string, header ...string) *httptes
 	return request(t, h, http.MethodGet, target, header...)
 }
 
-// mustStatus fails the test unless rec has status want; it shows the start
-// of the visible text to explain why.
-func mustStatus(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		text := apptest.Text(rec.Body.Bytes())
-		if len(text) > 400 {
-			text = text[:400]
-		}
-		t.Fatalf("status %d, want %d; body: %s", rec.Code, want, text)
-	}
-}
-
 var cardRE = regexp.MustCompile(`<h3 class="card-title"><a href="/events/([^"]+)">`)
 
 // cardSlugs lists the events shown as cards on a listing page, in order.
@@ -161,7 +148,7 @@ func newEvent(t testing.TB, a *app.App, slug, region, organiser string, start, e
 		Slug: slug, Title: "Testmøte " + slug, Summary: "Et møte laget av testene.",
 		Format: "meeting_place", Mode: "physical", StartsAt: start.UTC(), EndsAt: end.UTC(),
 		Region: r, Organiser: o, Capacity: 50, Sector: "public", Facilitation: "facilitated",
-		Theme: "leadership", Language: "nb", Status: "published",
+		Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 	}
 }
 
@@ -246,7 +233,7 @@ func TestListShowsUpcomingEventsSoonestFirst(t *testing.T) {
 	t.Parallel()
 	a := newDemoApp(t)
 	rec := get(t, a.Router, "/")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	checkHTML(t, rec)
 
 	want := slugsOf(upcoming(allEvents(t, a), time.Now()))
@@ -335,7 +322,7 @@ func TestListFilters(t *testing.T) {
 	for _, c := range filterCases() {
 		t.Run(c.param+"="+c.value+" lists exactly the matching events", func(t *testing.T) {
 			rec := get(t, a.Router, "/?"+c.param+"="+c.value)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			want := slugsOf(selectEvents(all, c.keep))
 			got := cardSlugs(rec.Body.Bytes())
 			if !slices.Equal(got, want) {
@@ -367,7 +354,7 @@ func TestListFilters(t *testing.T) {
 
 	t.Run("filters combine", func(t *testing.T) {
 		rec := get(t, a.Router, "/?region=bergen&format=breakfast_seminar&level=middle")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		want := slugsOf(selectEvents(all, func(e events.Event) bool {
 			return e.Region.Slug == "bergen" && e.Format == "breakfast_seminar" && (len(e.Levels) == 0 || slices.Contains(e.Levels, "middle"))
 		}))
@@ -378,7 +365,7 @@ func TestListFilters(t *testing.T) {
 
 	t.Run("a region page lists only its region", func(t *testing.T) {
 		rec := get(t, a.Router, "/regions/tromso")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		want := slugsOf(selectEvents(all, func(e events.Event) bool { return e.Region.Slug == "tromso" }))
 		if got := cardSlugs(rec.Body.Bytes()); !slices.Equal(got, want) || len(got) == 0 {
 			t.Fatalf("cards %v, want %v", got, want)
@@ -390,7 +377,7 @@ func TestListFilters(t *testing.T) {
 
 	t.Run("an organiser page lists only its events", func(t *testing.T) {
 		rec := get(t, a.Router, "/organisers/dfo")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		want := slugsOf(selectEvents(all, func(e events.Event) bool { return e.Organiser.Slug == "dfo" }))
 		if got := cardSlugs(rec.Body.Bytes()); !slices.Equal(got, want) || len(got) == 0 {
 			t.Fatalf("cards %v, want %v", got, want)
@@ -399,7 +386,7 @@ func TestListFilters(t *testing.T) {
 
 	t.Run("a filter with no match says so and offers a reset", func(t *testing.T) {
 		rec := get(t, a.Router, "/?region=kristiansand&access=invitation")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		text := apptest.Text(rec.Body.Bytes())
 		if len(cardSlugs(rec.Body.Bytes())) != 0 || !strings.Contains(text, "Ingen kommende arrangementer passer") || !strings.Contains(text, "Vis alle arrangementer") {
 			t.Fatalf("no empty state: %s", text)
@@ -441,7 +428,7 @@ func TestListDateRange(t *testing.T) {
 				q += "to=" + c.to
 			}
 			rec := get(t, a.Router, q)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			from := time.Now()
 			if c.from != "" {
 				from = day(c.from)
@@ -495,7 +482,7 @@ func TestListPagination(t *testing.T) {
 		path := "/"
 		for n := 1; n <= pages; n++ {
 			rec := get(t, a.Router, path)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			got := cardSlugs(rec.Body.Bytes())
 			wantLen := events.PageSize
 			if n == pages {
@@ -543,7 +530,7 @@ func TestListPagination(t *testing.T) {
 
 	t.Run("page 2 keeps the filters", func(t *testing.T) {
 		rec := get(t, a.Router, "/?region=oslo&page=2")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		oslo := slugsOf(selectEvents(all, func(e events.Event) bool { return e.Region.Slug == "oslo" }))
 		if got := cardSlugs(rec.Body.Bytes()); !slices.Equal(got, oslo[events.PageSize:]) {
 			t.Fatalf("page 2 of Oslo: %v, want %v", got, oslo[events.PageSize:])
@@ -567,7 +554,7 @@ func TestListPagination(t *testing.T) {
 
 	t.Run("a page past the end is empty, not an error", func(t *testing.T) {
 		rec := get(t, a.Router, fmt.Sprintf("/?page=%d", pages+1))
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		if n := len(cardSlugs(rec.Body.Bytes())); n != 0 {
 			t.Fatalf("%d cards past the last page", n)
 		}
@@ -658,7 +645,7 @@ func TestEventPage(t *testing.T) {
 
 	t.Run("shows every fact in bokmål, in Oslo time", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/vinterkonferansen")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		checkHTML(t, rec)
 		text := apptest.Text(rec.Body.Bytes())
 		for _, want := range []string{
@@ -701,7 +688,7 @@ func TestEventPage(t *testing.T) {
 
 	t.Run("writes summer times with the summer offset", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/sommermote")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		text := apptest.Text(rec.Body.Bytes())
 		for _, want := range []string{"torsdag 17. juni 2049", "kl. 10.00–15.30", "Gratis", "Ledere på alle nivåer", "50 av 50 plasser er ledige."} {
 			if !strings.Contains(text, want) {
@@ -746,7 +733,7 @@ func TestEventPage(t *testing.T) {
 
 	t.Run("English dates and prices", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/vinterkonferansen?lang=en")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		text := apptest.Text(rec.Body.Bytes())
 		for _, want := range []string{"Thursday 7 January 2049", "at 09:00–16:00", "NOK 1,500", "37 of 40 places are free.", "Introduced by: Professor, NTNU", "Registration deadline", "Thursday 31 December 2048 at 23:59"} {
 			if !strings.Contains(text, want) {
@@ -835,7 +822,7 @@ func TestEventPage(t *testing.T) {
 
 	t.Run("text from organisers is escaped everywhere", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/fiendtlig-tittel")
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		body := rec.Body.String()
 		for _, bad := range []string{`<script>alert("title")`, `<img src=x`, `<b>fet</b>`} {
 			if strings.Contains(body, bad) {
@@ -891,7 +878,7 @@ func TestCancelledAndPastEvents(t *testing.T) {
 
 	t.Run("a cancelled event's page says so", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/"+cancelled)
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		text := apptest.Text(rec.Body.Bytes())
 		for _, want := range []string{"Dette arrangementet er avlyst.", "Arrangementet er avlyst, så du kan ikke melde deg på."} {
 			if !strings.Contains(text, want) {
@@ -920,7 +907,7 @@ func TestCancelledAndPastEvents(t *testing.T) {
 
 	t.Run("a past event is reachable by its slug and marked", func(t *testing.T) {
 		rec := get(t, a.Router, "/events/"+past)
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		text := apptest.Text(rec.Body.Bytes())
 		if !strings.Contains(text, "Dette arrangementet er gjennomført.") {
 			t.Error("the page does not say the event has taken place")
@@ -935,7 +922,7 @@ func TestCancelledAndPastEvents(t *testing.T) {
 
 	t.Run("a past event is listed with a from date, and marked", func(t *testing.T) {
 		rec := get(t, a.Router, "/?from="+osloDay(-20))
-		mustStatus(t, rec, http.StatusOK)
+		apptest.Want(t, rec, http.StatusOK)
 		if !slices.Contains(cardSlugs(rec.Body.Bytes()), past) {
 			t.Fatal("the past event is not listed")
 		}
@@ -1045,7 +1032,7 @@ func TestNotFound(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := get(t, a.Router, c.path, c.header...)
-			mustStatus(t, rec, http.StatusNotFound)
+			apptest.Want(t, rec, http.StatusNotFound)
 			checkHTML(t, rec)
 			if !strings.Contains(rec.Body.String(), `<html lang="`+c.lang+`">`) {
 				t.Errorf("not in %s", c.lang)
@@ -1132,7 +1119,7 @@ func TestStaticFiles(t *testing.T) {
 		t.Errorf("the URL hash %s is not the file's hash", m[2])
 	}
 	rec := get(t, a.Router, m[1])
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	if rec.Body.String() != string(want) {
 		t.Error("the stylesheet served is not the embedded file")
 	}
@@ -1317,7 +1304,7 @@ func TestNetworkSeriesAndInvitations(t *testing.T) {
 	t.Parallel()
 	a := newDemoApp(t)
 	rec := get(t, a.Router, "/events/administrasjonssjefer-stavanger-mote-2")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	text := apptest.Text(rec.Body.Bytes())
 	for _, want := range []string{
 		"Administrasjonssjefnettverket, møte 2 av 4",

@@ -64,7 +64,7 @@ func icalCases() []icalCase {
 				ID: 101, Slug: "moteplass-trondheim-januar",
 				Title:   `Møteplass Trøndelag: økonomi, styring; læring \ ledelse`,
 				Summary: "Vi møtes for å dele erfaringer, og for å lære av hverandre; ta med kollegaer.\r\nKaffe fra 08:30 – «velkommen»! \\n er ikke et linjeskift.",
-				Mode:    "physical", Status: "published", Sequence: 2,
+				Mode:    "physical", Status: StatusPublished, Sequence: 2,
 				StartsAt: time.Date(2027, 1, 14, 8, 0, 0, 0, time.UTC),
 				EndsAt:   time.Date(2027, 1, 14, 10, 30, 0, 0, time.UTC),
 				Venue: &Venue{Name: "Scandic Nidelven", Street: "Havnegata 1-3", Postcode: "7010", City: "Trondheim",
@@ -100,7 +100,7 @@ func icalCases() []icalCase {
 				ID: 102, Slug: "ledernettverk-bodo-juli",
 				Title:   "Ledernettverk Nordland – sommermøte i Bodø",
 				Summary: icalLongSummary,
-				Mode:    "hybrid", Status: "published",
+				Mode:    "hybrid", Status: StatusPublished,
 				StartsAt:  time.Date(2027, 7, 8, 7, 0, 0, 0, time.UTC),
 				EndsAt:    time.Date(2027, 7, 8, 13, 0, 0, 0, time.UTC),
 				Venue:     &Venue{Name: "Bodø rådhus", Street: "Kongens gate 18", Postcode: "8006", City: "Bodø"},
@@ -126,7 +126,7 @@ func icalCases() []icalCase {
 			name: "digital event without venue or organiser email, first day of winter time",
 			ev: Event{
 				ID: 103, Slug: "digitalt-frokostseminar",
-				Title: "Digitalt frokostseminar", Mode: "digital", Status: "published", Sequence: 1,
+				Title: "Digitalt frokostseminar", Mode: "digital", Status: StatusPublished, Sequence: 1,
 				StartsAt:  time.Date(2027, 10, 31, 8, 0, 0, 0, time.UTC),
 				EndsAt:    time.Date(2027, 10, 31, 9, 30, 0, 0, time.UTC),
 				OnlineURL: "https://meet.example.no/rom/ledernettverk?pwd=a;b,c",
@@ -149,7 +149,7 @@ func icalCases() []icalCase {
 			ev: Event{
 				ID: 104, Slug: "avlyst-moteplass-oslo",
 				Title: "Møteplass Oslo (avlyst)", Summary: "Avlyst på grunn av sykdom.", Mode: "physical",
-				Status: "cancelled", Sequence: 3,
+				Status: StatusCancelled, Sequence: 3,
 				StartsAt:  time.Date(2027, 3, 28, 7, 0, 0, 0, time.UTC),
 				EndsAt:    time.Date(2027, 3, 28, 9, 0, 0, 0, time.UTC),
 				Venue:     &Venue{Name: "Oslo rådhus", Postcode: "0037", City: "Oslo", Latitude: icalFloat(59.9119), Longitude: icalFloat(10.7336)},
@@ -174,7 +174,7 @@ func icalCases() []icalCase {
 			name: "last day of winter time, no end time",
 			ev: Event{
 				ID: 105, Slug: "lordagsmote",
-				Title: "Lørdagsmøte", Mode: "physical", Status: "published",
+				Title: "Lørdagsmøte", Mode: "physical", Status: StatusPublished,
 				StartsAt:  time.Date(2027, 3, 27, 8, 0, 0, 0, time.UTC),
 				Venue:     &Venue{Name: "Tromsø bibliotek", City: "Tromsø"},
 				Organiser: nordland,
@@ -195,7 +195,7 @@ func icalCases() []icalCase {
 			name: "last day of summer time",
 			ev: Event{
 				ID: 106, Slug: "hostmote",
-				Title: "Høstmøte", Mode: "physical", Status: "published",
+				Title: "Høstmøte", Mode: "physical", Status: StatusPublished,
 				StartsAt:  time.Date(2027, 10, 30, 7, 0, 0, 0, time.UTC),
 				EndsAt:    time.Date(2027, 10, 30, 8, 0, 0, 0, time.UTC),
 				Organiser: nordland,
@@ -485,7 +485,7 @@ const icalInvitationAttendeeCN = `Ola 'Nordmann', Bodø`
 func TestInvitationRoundTrip(t *testing.T) {
 	c := icalCases()[0]
 	cancelled := c.ev
-	cancelled.Status = "cancelled"
+	cancelled.Status = StatusCancelled
 	cancelled.Sequence = c.ev.Sequence + 1 // as the store does on cancelling
 
 	gone := icalInvitationAttendee
@@ -585,7 +585,7 @@ func TestInvitationErrors(t *testing.T) {
 	noOrganiserEmail := ev
 	noOrganiserEmail.Organiser.ContactEmail = " "
 	cancelledEvent := ev
-	cancelledEvent.Status = "cancelled"
+	cancelledEvent.Status = StatusCancelled
 	cancelledReg := icalInvitationAttendee
 	cancelledReg.Status = "cancelled"
 

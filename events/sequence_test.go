@@ -12,7 +12,7 @@ import (
 func sequenceEvent() Event {
 	start := time.Date(2026, 3, 12, 8, 0, 0, 0, time.UTC)
 	return Event{
-		ID: 7, Title: "Ledermøte i Bodø", Description: "Om tillit.", Status: "published", Sequence: 3,
+		ID: 7, Title: "Ledermøte i Bodø", Description: "Om tillit.", Status: StatusPublished, Sequence: 3,
 		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Mode: "physical", Capacity: 40,
 		Venue: &Venue{ID: 4, Name: "Stormen", Street: "Storgata 1", Postcode: "8006", City: "Bodø"},
 	}
@@ -31,7 +31,7 @@ func TestNextSequence(t *testing.T) {
 		{"nothing changed", nil, func(*Event) {}, 3},
 		{"title and text", nil, func(e *Event) { e.Title, e.Description = "Ledermøte i Bodø: tillit", "Nytt." }, 3},
 		{"more places", nil, func(e *Event) { e.Capacity = 60 }, 3},
-		{"published from a draft", func(e *Event) { e.Status = "draft" }, func(e *Event) { e.Status = "published" }, 3},
+		{"published from a draft", func(e *Event) { e.Status = StatusDraft }, func(e *Event) { e.Status = StatusPublished }, 3},
 		{"the same start, written in Oslo time", nil, func(e *Event) { e.StartsAt = e.StartsAt.In(Oslo) }, 3},
 		{"the same venue, saved as a new row", nil, func(e *Event) { v := *e.Venue; v.ID = 9; e.Venue = &v }, 3},
 		{"an hour later", nil, func(e *Event) { e.StartsAt, e.EndsAt = e.StartsAt.Add(time.Hour), e.EndsAt.Add(time.Hour) }, 4},
@@ -40,9 +40,9 @@ func TestNextSequence(t *testing.T) {
 		{"hybrid now", nil, func(e *Event) { e.Mode, e.OnlineURL = "hybrid", "https://meet.example.no/a" }, 4},
 		{"another meeting link", func(e *Event) { e.Mode, e.OnlineURL = "digital", "https://meet.example.no/a" },
 			func(e *Event) { e.OnlineURL = "https://meet.example.no/b" }, 4},
-		{"cancelled", nil, func(e *Event) { e.Status = "cancelled" }, 4},
-		{"moved and cancelled at once: one raise", nil, func(e *Event) { e.Status, e.StartsAt = "cancelled", e.StartsAt.Add(time.Hour) }, 4},
-		{"already cancelled, text changed", func(e *Event) { e.Status = "cancelled" }, func(e *Event) { e.Title = "Avlyst" }, 3},
+		{"cancelled", nil, func(e *Event) { e.Status = StatusCancelled }, 4},
+		{"moved and cancelled at once: one raise", nil, func(e *Event) { e.Status, e.StartsAt = StatusCancelled, e.StartsAt.Add(time.Hour) }, 4},
+		{"already cancelled, text changed", func(e *Event) { e.Status = StatusCancelled }, func(e *Event) { e.Title = "Avlyst" }, 3},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := sequenceEvent()

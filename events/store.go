@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 // ErrNotFound is returned when no event, region or organiser matches.
-var ErrNotFound = errors.New("events: not found")
+var ErrNotFound = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "events: not found"}
 
 // Store reads and writes events. It holds no state besides the database.
 type Store struct {
@@ -38,7 +39,7 @@ type EventFilter struct {
 	Mode      string    // "physical" (in a room) or "digital" (online)
 	From      time.Time // events that end at or after From
 	To        time.Time // events that start before To
-	Statuses  []string  // default: published and cancelled
+	Statuses  []Status  // default: published and cancelled
 	Limit     int
 	Offset    int
 }
@@ -125,7 +126,7 @@ func (f EventFilter) where() (string, []any) {
 	}
 	statuses := f.Statuses
 	if len(statuses) == 0 {
-		statuses = []string{"published", "cancelled"}
+		statuses = []Status{StatusPublished, StatusCancelled}
 	}
 	ph := make([]string, len(statuses))
 	for i, s := range statuses {
@@ -179,11 +180,13 @@ func (s *Store) FindEventBySlug(ctx context.Context, slug string) (Event, error)
 	return s.FindEvent(ctx, EventFilter{Slug: slug})
 }
 
-type querier interface {
+// Querier is what reads rows: the read pool (*sql.DB) or a transaction
+// (*sql.Tx).
+type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func queryEvents(ctx context.Context, q querier, query string, args ...any) ([]Event, error) {
+func queryEvents(ctx context.Context, q Querier, query string, args ...any) ([]Event, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: query: %w", err)
@@ -250,7 +253,7 @@ func scanEvent(rows *sql.Rows) (Event, error) {
 }
 
 // attachTargets reads the target levels and roles of evs in two queries.
-func attachTargets(ctx context.Context, q querier, evs []Event) error {
+func attachTargets(ctx context.Context, q Querier, evs []Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -320,7 +323,7 @@ func (s *Store) AttachAgendas(ctx context.Context, evs []Event) error {
 	return nil
 }
 
-func findAgenda(ctx context.Context, q querier, eventID int64) ([]AgendaItem, error) {
+func findAgenda(ctx context.Context, q Querier, eventID int64) ([]AgendaItem, error) {
 	rows, err := queryAgenda(ctx, q, "event_id = ?", eventID)
 	items := make([]AgendaItem, len(rows))
 	for i, r := range rows {
@@ -334,7 +337,7 @@ type agendaRow struct {
 	eventID int64
 }
 
-func queryAgenda(ctx context.Context, q querier, where string, args ...any) ([]agendaRow, error) {
+func queryAgenda(ctx context.Context, q Querier, where string, args ...any) ([]agendaRow, error) {
 	rows, err := q.QueryContext(ctx,
 		`SELECT event_id, id, position, starts_at, title, introducer FROM agenda_items WHERE `+where+` ORDER BY event_id, position, id`, args...)
 	if err != nil {
@@ -425,17 +428,29 @@ func (s *Store) FindOrganiserBySlug(ctx context.Context, slug string) (Organiser
 // stays locked until the transaction ends, so a second instance's sign-up
 // or change waits for this one (FOR UPDATE; see internal/db/dialect.go).
 func LockEvent(ctx context.Context, tx *sql.Tx, id int64) (Event, error) {
-	evs, err := queryEvents(ctx, tx, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ? FOR UPDATE OF e", id)
+	return eventByID(ctx, tx, id)
+}
+
+// eventByID reads an event whole, whatever its status. In a write
+// transaction the event's row is locked until it ends (FOR UPDATE), so a
+// change decided on it and another instance's change cannot interleave; a
+// page's read from the pool waits for no one.
+func eventByID(ctx context.Context, q Querier, id int64) (Event, error) {
+	lock := ""
+	if _, ok := q.(*sql.Tx); ok {
+		lock = " FOR UPDATE OF e"
+	}
+	evs, err := queryEvents(ctx, q, "SELECT "+eventColumns+eventJoins+" WHERE e.id = ?"+lock, id)
 	if err != nil {
 		return Event{}, err
 	}
 	if len(evs) == 0 {
 		return Event{}, ErrNotFound
 	}
-	if err := attachTargets(ctx, tx, evs); err != nil {
+	if err := attachTargets(ctx, q, evs); err != nil {
 		return Event{}, err
 	}
 	ev := evs[0]
-	ev.Agenda, err = findAgenda(ctx, tx, id)
+	ev.Agenda, err = findAgenda(ctx, q, id)
 	return ev, err
 }

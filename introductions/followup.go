@@ -64,50 +64,13 @@ func NewFollowup(d *db.DB, emails *web.Emails, cat *web.Catalogue, baseURL strin
 		MeetAfter: DefaultMeetAfter, StopLinkLifetime: DefaultStopLinkLifetime, AnswerLinkLifetime: DefaultAnswerLinkLifetime}
 }
 
-// Refusal is a change the state of the follow-up does not allow. Key is a
-// catalogue message for the organiser, Args its name/value pairs.
-type Refusal struct {
-	Key  string
-	Args []any
-}
-
-func (r *Refusal) Error() string { return "introductions: refused: " + r.Key }
-
-func refuse(key string, args ...any) error { return &Refusal{Key: key, Args: args} }
-
-// hidden is the answer for an event the user may not see: an admin learns
-// that it does not exist, anyone else gets the 403 of another
-// organisation's event, so ids cannot be probed.
-func hidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
-
-// lockEvent reads the event in the transaction and checks that u may
-// manage it.
-func lockEvent(ctx context.Context, tx *sql.Tx, u *organisers.User, eventID int64) (events.Event, error) {
-	ev, err := events.LockEvent(ctx, tx, eventID)
-	if errors.Is(err, events.ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
-}
-
 // ready refuses a follow-up before the event has ended or of a cancelled one.
 func ready(ev events.Event, now time.Time) error {
 	switch {
 	case ev.Cancelled():
-		return refuse("followup.refused.cancelled")
+		return web.Refuse("followup.refused.cancelled")
 	case !ev.Past(now):
-		return refuse("followup.refused.not_ended")
+		return web.Refuse("followup.refused.not_ended")
 	}
 	return nil
 }
@@ -116,7 +79,7 @@ func ready(ev events.Event, now time.Time) error {
 func proposal(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 	p, err := FindProposal(ctx, tx, eventID)
 	if errors.Is(err, ErrNotFound) {
-		return p, refuse("followup.refused.no_proposal")
+		return p, web.Refuse("followup.refused.no_proposal")
 	}
 	return p, err
 }
@@ -128,7 +91,7 @@ func draft(ctx context.Context, tx *sql.Tx, eventID int64) (Proposal, error) {
 		return p, err
 	}
 	if p.Sent() {
-		return p, refuse("followup.refused.sent")
+		return p, web.Refuse("followup.refused.sent")
 	}
 	return p, nil
 }
@@ -175,7 +138,7 @@ type auditEntry struct {
 func (f *Followup) changeFollowup(ctx context.Context, u *organisers.User, eventID int64, need needs,
 	do func(c *followupChange) (auditEntry, error)) error {
 	return f.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		ev, err := lockEvent(ctx, tx, u, eventID)
+		ev, err := events.ForUser(ctx, tx, u, eventID, organisers.Manage)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -32,20 +33,20 @@ func (f *Followup) Move(ctx context.Context, u *organisers.User, eventID, regID,
 		} else if l, ok := p.leftOut(regID); ok {
 			who = l.Participant
 		} else {
-			return auditEntry{}, refuse("followup.refused.not_in_proposal")
+			return auditEntry{}, web.Refuse("followup.refused.not_in_proposal")
 		}
 		var to *StoredGroup
 		if target != NewGroup {
 			to = p.group(target)
 			if to == nil || to.Kind != KindIntro {
-				return auditEntry{}, refuse("followup.refused.no_group")
+				return auditEntry{}, web.Refuse("followup.refused.no_group")
 			}
 			if from != nil && from.ID == to.ID {
 				return auditEntry{}, nil
 			}
 			for _, m := range to.Members {
 				if rule := match.Conflict(who.Person(), m.Person()); rule != "" {
-					return auditEntry{}, refuse("followup.refused.rule_"+rule, "Name", who.Name, "Other", m.Name, "Group", to.Position)
+					return auditEntry{}, web.Refuse("followup.refused.rule_"+rule, "Name", who.Name, "Other", m.Name, "Group", to.Position)
 				}
 			}
 		} else {
@@ -85,7 +86,7 @@ func (f *Followup) Remove(ctx context.Context, u *organisers.User, eventID, regI
 		tx, p := c.tx, c.p
 		from := p.introGroupOf(regID)
 		if from == nil {
-			return auditEntry{}, refuse("followup.refused.not_in_group")
+			return auditEntry{}, web.Refuse("followup.refused.not_in_group")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM intro_members WHERE round_id = ? AND kind = 'intro' AND registration_id = ?`,
 			p.ID, regID); err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/moteplass/moteplass/internal/secret"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -34,7 +35,7 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 		case err != nil:
 			return auditEntry{}, err
 		case round.Sent():
-			return auditEntry{}, refuse("followup.refused.sent")
+			return auditEntry{}, web.Refuse("followup.refused.sent")
 		case !again:
 			return auditEntry{}, nil
 		}
@@ -45,7 +46,7 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 				return auditEntry{}, fmt.Errorf("introductions: started seeds: %w", err)
 			}
 			if started > 0 {
-				return auditEntry{}, refuse("followup.refused.network_started")
+				return auditEntry{}, web.Refuse("followup.refused.network_started")
 			}
 		}
 		people, _, err := Eligible(ctx, tx, eventID)
@@ -53,7 +54,7 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 			return auditEntry{}, err
 		}
 		if len(people) < 2 {
-			return auditEntry{}, refuse("followup.refused.too_few")
+			return auditEntry{}, web.Refuse("followup.refused.too_few")
 		}
 		met, err := alreadyMet(ctx, tx, ev.Organiser.ID, eventID, people)
 		if err != nil {

@@ -27,14 +27,14 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 		var err error
 		g := p.group(groupID)
 		if g == nil || g.Kind != KindSeed {
-			return auditEntry{}, refuse("followup.refused.no_seed")
+			return auditEntry{}, web.Refuse("followup.refused.no_seed")
 		}
 		if !g.StartedAt.IsZero() {
-			return auditEntry{}, refuse("followup.refused.started")
+			return auditEntry{}, web.Refuse("followup.refused.started")
 		}
 		members := consenting(g.Members)
 		if len(members) < 2 {
-			return auditEntry{}, refuse("followup.refused.seed_too_small")
+			return auditEntry{}, web.Refuse("followup.refused.seed_too_small")
 		}
 		lang := web.SupportedLang(ev.Language)
 		shared := make([]match.Person, len(members))
@@ -69,7 +69,7 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 			Facilitation:   ev.Facilitation,
 			Theme:          ev.Theme,
 			Language:       ev.Language,
-			Status:         "draft",
+			Status:         events.StatusDraft,
 			Organiser:      ev.Organiser,
 			Series:         &se,
 		}
@@ -101,23 +101,23 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 		sent = 0
 		g := p.group(groupID)
 		if g == nil || g.Kind != KindSeed || g.StartedAt.IsZero() {
-			return auditEntry{}, refuse("followup.refused.no_seed")
+			return auditEntry{}, web.Refuse("followup.refused.no_seed")
 		}
 		if !g.InvitedAt.IsZero() {
-			return auditEntry{}, refuse("followup.refused.invited")
+			return auditEntry{}, web.Refuse("followup.refused.invited")
 		}
 		if g.NetworkEventID == 0 {
-			return auditEntry{}, refuse("followup.refused.meeting_gone")
+			return auditEntry{}, web.Refuse("followup.refused.meeting_gone")
 		}
 		meeting, err := events.LockEvent(ctx, tx, g.NetworkEventID)
 		if errors.Is(err, events.ErrNotFound) {
-			return auditEntry{}, refuse("followup.refused.meeting_gone")
+			return auditEntry{}, web.Refuse("followup.refused.meeting_gone")
 		}
 		if err != nil {
 			return auditEntry{}, err
 		}
-		if meeting.Status != "published" {
-			return auditEntry{}, refuse("followup.refused.publish_first")
+		if meeting.Status != events.StatusPublished {
+			return auditEntry{}, web.Refuse("followup.refused.publish_first")
 		}
 		members := consenting(g.Members)
 		shared := make([]match.Person, len(members))

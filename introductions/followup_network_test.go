@@ -69,7 +69,7 @@ func TestFollowupNetworkSeed(t *testing.T) {
 	}
 	wantStart := ev.StartsAt.In(events.Oslo).AddDate(0, 0, 28)
 	switch {
-	case meeting.Status != "draft":
+	case meeting.Status != events.StatusDraft:
 		t.Errorf("status %s, want draft", meeting.Status)
 	case meeting.Series == nil || !strings.Contains(meeting.Series.Title, ev.Title):
 		t.Errorf("series %+v", meeting.Series)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -78,7 +79,7 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 		tx, now, ev, p := c.tx, c.now, c.ev, c.p
 		pl = plan(p)
 		if len(pl.Send) == 0 {
-			return auditEntry{}, refuse("followup.refused.nothing_to_send")
+			return auditEntry{}, web.Refuse("followup.refused.nothing_to_send")
 		}
 		// Drop those who withdrew, and the lone: the proposal keeps what was sent.
 		for _, w := range pl.Withdrawn {
@@ -118,7 +119,7 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 			return auditEntry{}, fmt.Errorf("introductions: mark sent: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return auditEntry{}, refuse("followup.refused.sent")
+			return auditEntry{}, web.Refuse("followup.refused.sent")
 		}
 		return auditEntry{"introductions_send", "event", eventID,
 			fmt.Sprintf("%d groups, %d emails, %d withdrawn, %d alone", len(pl.Send), pl.Emails, len(pl.Withdrawn), len(pl.Alone))}, nil

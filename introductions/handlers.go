@@ -17,7 +17,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
-	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -33,9 +32,10 @@ type Handler struct {
 	Events  *events.Store
 }
 
-// NewHandler wires the follow-up pages.
+// NewHandler wires the follow-up pages; a busy database gets the
+// follow-up's own "try again in a moment".
 func NewHandler(f *Followup, r *web.Renderer, ck web.Cookies) *Handler {
-	return &Handler{F: f, R: r, Cookies: ck, Events: &events.Store{DB: f.DB}}
+	return &Handler{F: f, R: r.WithBusyPage("intro.busy"), Cookies: ck, Events: &events.Store{DB: f.DB}}
 }
 
 // Routes registers the public pages the emails link to.
@@ -66,23 +66,6 @@ func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
 
 func followupPath(eventID int64) string {
 	return "/admin/events/" + strconv.FormatInt(eventID, 10) + "/followup"
-}
-
-// errLinkExpired is the page for a link past its time.
-var errLinkExpired = web.Errorf(http.StatusGone, "intro.expired")
-
-// fail answers with the page for err.
-func (h *Handler) fail(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		err = web.ErrNotFound
-	case errors.Is(err, ErrTokenExpired):
-		err = errLinkExpired
-	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded):
-		c.Header("Retry-After", "5")
-		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "intro.busy", Err: err}
-	}
-	h.R.Fail(c, err)
 }
 
 // ---- the organiser's page ----
@@ -171,28 +154,13 @@ type MeetStats struct {
 
 // loadEvent reads the event of the :id in the path if the user may manage it.
 func (h *Handler) loadEvent(c *gin.Context) (events.Event, error) {
-	u := organisers.CurrentUser(c)
-	id := web.ParseID(c.Param("id"))
-	if id == 0 {
-		return events.Event{}, hidden(u)
-	}
-	ev, err := h.Events.FindEvent(c.Request.Context(), events.EventFilter{ID: id, Statuses: events.Statuses})
-	if errors.Is(err, events.ErrNotFound) {
-		return ev, hidden(u)
-	}
-	if err != nil {
-		return ev, err
-	}
-	if !u.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+	return events.ForUser(c.Request.Context(), h.F.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
 func (h *Handler) show(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.render(c, http.StatusOK, ev)
@@ -205,7 +173,7 @@ func (h *Handler) render(c *gin.Context, status int, ev events.Event, notices ..
 	now := h.F.DB.Now().UTC()
 	people, taken, err := Eligible(ctx, h.F.DB.Read(), ev.ID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	fp := FollowupPage{Event: ev, Base: followupPath(ev.ID), Ended: ev.Past(now), Eligible: len(people), AttendanceTaken: taken}
@@ -214,12 +182,12 @@ func (h *Handler) render(c *gin.Context, status int, ev events.Event, notices ..
 	case errors.Is(err, ErrNotFound):
 		fp.CanGenerate = fp.Ended && !ev.Cancelled() && len(people) >= 2
 	case err != nil:
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	default:
 		pv, err := h.proposalView(ctx, p, lang)
 		if err != nil {
-			h.fail(c, err)
+			h.R.Fail(c, err)
 			return
 		}
 		fp.Proposal = &pv
@@ -336,13 +304,12 @@ func (h *Handler) proposalView(ctx context.Context, p Proposal, lang string) (Pr
 // changed answers a POST on the follow-up page: back to the page with a
 // flash on success, the page with the reason for a refusal.
 func (h *Handler) changed(c *gin.Context, ev events.Event, err error, flash string) {
-	var r *Refusal
-	if errors.As(err, &r) {
+	if r, ok := web.AsConflict(err); ok {
 		h.render(c, http.StatusConflict, ev, h.R.T(c, r.Key, r.Args...))
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	web.SetFlash(c, h.Cookies, flash)
@@ -352,7 +319,7 @@ func (h *Handler) changed(c *gin.Context, ev events.Event, err error, flash stri
 func (h *Handler) generate(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	err = h.F.Generate(c.Request.Context(), organisers.CurrentUser(c), ev.ID, false)
@@ -362,7 +329,7 @@ func (h *Handler) generate(c *gin.Context) {
 func (h *Handler) regenerate(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	err = h.F.Generate(c.Request.Context(), organisers.CurrentUser(c), ev.ID, true)
@@ -372,19 +339,19 @@ func (h *Handler) regenerate(c *gin.Context) {
 func (h *Handler) move(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	regID := web.ParseID(c.PostForm("registration"))
 	target := int64(NewGroup)
 	if g := c.PostForm("group"); g != "new" {
 		if target = web.ParseID(g); target == 0 {
-			h.fail(c, web.ErrBadRequest)
+			h.R.Fail(c, web.ErrBadRequest)
 			return
 		}
 	}
 	if regID == 0 {
-		h.fail(c, web.ErrBadRequest)
+		h.R.Fail(c, web.ErrBadRequest)
 		return
 	}
 	err = h.F.Move(c.Request.Context(), organisers.CurrentUser(c), ev.ID, regID, target)
@@ -394,12 +361,12 @@ func (h *Handler) move(c *gin.Context) {
 func (h *Handler) remove(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	regID := web.ParseID(c.PostForm("registration"))
 	if regID == 0 {
-		h.fail(c, web.ErrBadRequest)
+		h.R.Fail(c, web.ErrBadRequest)
 		return
 	}
 	err = h.F.Remove(c.Request.Context(), organisers.CurrentUser(c), ev.ID, regID)
@@ -420,7 +387,7 @@ type ApprovePage struct {
 func (h *Handler) approveForm(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p, err := FindProposal(c.Request.Context(), h.F.DB.Read(), ev.ID)
@@ -429,7 +396,7 @@ func (h *Handler) approveForm(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if p.Sent() {
@@ -451,7 +418,7 @@ func (h *Handler) approveForm(c *gin.Context) {
 func (h *Handler) approve(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	_, err = h.F.Approve(c.Request.Context(), organisers.CurrentUser(c), ev.ID)
@@ -476,12 +443,12 @@ func (h *Handler) inviteNetwork(c *gin.Context) {
 func (h *Handler) seedAction(c *gin.Context, act func(ctx context.Context, u *organisers.User, eventID, groupID int64) error, flash string) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	gid := web.ParseID(c.Param("group"))
 	if gid == 0 {
-		h.fail(c, web.ErrNotFound)
+		h.R.Fail(c, web.ErrNotFound)
 		return
 	}
 	h.changed(c, ev, act(c.Request.Context(), organisers.CurrentUser(c), ev.ID, gid), flash)
@@ -500,7 +467,7 @@ func (h *Handler) stopForm(c *gin.Context) {
 	done := c.Query("done") == "1"
 	if !done {
 		if err := h.F.CheckStop(c.Request.Context(), token); err != nil {
-			h.fail(c, err)
+			h.R.Fail(c, err)
 			return
 		}
 	}
@@ -513,7 +480,7 @@ func (h *Handler) stop(c *gin.Context) {
 	token := c.Param("token")
 	lang := web.Lang(c)
 	if err := h.F.Stop(c.Request.Context(), token, lang, h.R.T(c, "intro.stop.wording")); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/introductions/stop/"+token+"?done=1")
@@ -532,7 +499,7 @@ func (h *Handler) meetForm(c *gin.Context) {
 	token := c.Param("token")
 	q, err := h.F.Question(c.Request.Context(), token)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	mp := MeetPage{MeetQuestion: q, Action: "/introductions/met/" + token, Saved: c.Query("saved") == "1"}
@@ -553,11 +520,11 @@ func (h *Handler) meet(c *gin.Context) {
 		yes = true
 	case "no":
 	default:
-		h.fail(c, web.ErrBadRequest)
+		h.R.Fail(c, web.ErrBadRequest)
 		return
 	}
 	if err := h.F.Answer(c.Request.Context(), token, yes); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/introductions/met/"+token+"?saved=1")

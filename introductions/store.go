@@ -16,6 +16,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/secret"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/introductions/match"
 )
 
@@ -39,7 +40,7 @@ const (
 )
 
 // ErrNotFound is returned when no round, group or token matches.
-var ErrNotFound = errors.New("introductions: not found")
+var ErrNotFound = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "introductions: not found"}
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -495,7 +496,7 @@ type linkToken struct {
 }
 
 // ErrTokenExpired is returned for a link past its time.
-var ErrTokenExpired = errors.New("introductions: link expired")
+var ErrTokenExpired = &web.Refusal{Kind: web.Expired, Key: "intro.expired", Why: "introductions: link expired"}
 
 // findToken looks a raw link token up; ErrNotFound when unknown.
 func findToken(ctx context.Context, q querier, now time.Time, raw, purpose string) (linkToken, error) {

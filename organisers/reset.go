@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +31,7 @@ const ResetQueueSize = 256
 
 // ErrResetExpired is the answer to a reset link that is used, replaced or
 // past its hour.
-var ErrResetExpired = web.Errorf(http.StatusGone, "error.reset_expired")
+var ErrResetExpired = &web.Refusal{Kind: web.Expired, Key: "error.reset_expired", Why: "organisers: reset link used or expired"}
 
 // ResetSender sends password reset links off the request path. The form's
 // handler only hands it the address: looking the address up while the

@@ -107,9 +107,9 @@ func (h *Handler) Require(roles ...string) gin.HandlerFunc {
 }
 
 // ErrForbidden is the answer when a user may not see or change something.
-// Handlers answer it also for another organisation's objects, so the answer
-// does not tell whether the object exists.
-var ErrForbidden = web.Errorf(http.StatusForbidden, "error.forbidden")
+// It is given also for an object that does not exist, to anyone who may
+// not see everything, so the answer does not tell whether it exists.
+var ErrForbidden = &web.Refusal{Kind: web.Forbidden, Key: "error.forbidden", Why: "organisers: forbidden"}
 
 // Audit records an organiser's action in the same transaction as the action.
 func Audit(ctx context.Context, tx *sql.Tx, now time.Time, u *User, organiserID int64, action, objectType string, objectID int64, detail string) error {

@@ -44,23 +44,38 @@ type User struct {
 // IsAdmin reports whether u can do everything.
 func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
 
-// CanManage reports whether u may see and change the events and
-// registrations of organiser organiserID.
-func (u *User) CanManage(organiserID int64) bool {
-	if u == nil {
-		return false
+// Need is what a user asks to do with an organisation's events.
+type Need int
+
+const (
+	Manage  Need = iota // see and change the events and their registrations
+	CheckIn             // check people in at the door
+)
+
+// May is nil if u may do need with the events of organisation organiserID,
+// else ErrForbidden. This is the rule, the one place it is written: an
+// admin may do everything, an organiser everything with their own
+// organisation's events, a check-in volunteer only check in at them.
+// events.ForUser asks it for an event.
+func (u *User) May(need Need, organiserID int64) error {
+	switch {
+	case u == nil:
+	case u.Role == RoleAdmin:
+		return nil
+	case u.OrganiserID != organiserID:
+	case u.Role == RoleOrganiser, need == CheckIn && u.Role == RoleCheckIn:
+		return nil
 	}
-	return u.Role == RoleAdmin || (u.Role == RoleOrganiser && u.OrganiserID == organiserID)
+	return ErrForbidden
 }
 
+// CanManage reports whether u may see and change the events and
+// registrations of organiser organiserID (May, for a page's links).
+func (u *User) CanManage(organiserID int64) bool { return u.May(Manage, organiserID) == nil }
+
 // CanCheckIn reports whether u may use the check-in page of organiser
-// organiserID's events.
-func (u *User) CanCheckIn(organiserID int64) bool {
-	if u == nil {
-		return false
-	}
-	return u.Role == RoleAdmin || (u.OrganiserID == organiserID && (u.Role == RoleOrganiser || u.Role == RoleCheckIn))
-}
+// organiserID's events (May, for a page's links).
+func (u *User) CanCheckIn(organiserID int64) bool { return u.May(CheckIn, organiserID) == nil }
 
 // Store reads and writes accounts.
 type Store struct {

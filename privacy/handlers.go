@@ -51,7 +51,7 @@ func (p *Handler) export(c *gin.Context) {
 	}
 	ex, err := p.Rights.Export(c.Request.Context(), l.Registration.EmailNorm)
 	if err != nil {
-		p.Manage.Fail(c, err)
+		p.R.Fail(c, err)
 		return
 	}
 	var buf strings.Builder
@@ -59,7 +59,7 @@ func (p *Handler) export(c *gin.Context) {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(ex); err != nil {
-		p.Manage.Fail(c, err)
+		p.R.Fail(c, err)
 		return
 	}
 	name := "moteplass-" + ex.GeneratedAt.In(web.Oslo).Format("2006-01-02") + ".json"
@@ -84,7 +84,7 @@ func (p *Handler) deleteForm(c *gin.Context) {
 	r := l.Registration
 	items, err := p.Rights.Registrations.ErasurePreview(c.Request.Context(), r.EmailNorm)
 	if err != nil {
-		p.Manage.Fail(c, err)
+		p.R.Fail(c, err)
 		return
 	}
 	base := "/r/" + c.Param("token")
@@ -106,7 +106,7 @@ func (p *Handler) delete(c *gin.Context) {
 		Audit: auditErasure(nil, "erasure of %d registrations, asked for by the person"),
 	})
 	if err != nil {
-		p.Manage.Fail(c, err)
+		p.R.Fail(c, err)
 		return
 	}
 	p.Manage.Redirect(c, "/privacy", "flash.rights.deleted")
@@ -160,7 +160,7 @@ func (p *Handler) erase(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		p.Manage.Fail(c, err)
+		p.R.Fail(c, err)
 		return
 	}
 	p.Manage.Redirect(c, "/admin/erase", "flash.erase.done")

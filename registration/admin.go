@@ -23,7 +23,6 @@ package registration
 // reuses a Context once the handler returns.
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -34,7 +33,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
-	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -50,9 +48,10 @@ type AttendeesHandler struct {
 	RelayUTF8 func() bool
 }
 
-// NewAttendeesHandler wires the organisers' registration pages.
+// NewAttendeesHandler wires the organisers' registration pages; a busy
+// database is "a lot is happening, nothing has changed" (503).
 func NewAttendeesHandler(s *Service, m *Mail, r *web.Renderer, acc *organisers.Handler) *AttendeesHandler {
-	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r, Acc: acc}
+	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r.WithBusyPage("error.attendees.busy"), Acc: acc}
 }
 
 // Routes registers the public route of this file set: the QR code of a
@@ -89,84 +88,19 @@ func (h *AttendeesHandler) AdminRoutes(admin gin.IRouter) {
 
 // ---- finding what the user may see ----
 
-func attParseID(s string) int64 {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
-}
-
-// attHidden is the answer for an object the user may not see: an admin
-// learns it does not exist, anyone else gets the 403 they would get for
-// another organisation's object.
-func attHidden(u *organisers.User) error {
-	if u.IsAdmin() {
-		return web.ErrNotFound
-	}
-	return organisers.ErrForbidden
-}
-
-// Who may do what with an event's registrations.
-const (
-	accessManage  = iota // admins and the organisation's organisers
-	accessCheckIn        // and the organisation's check-in volunteers
-)
-
-// event reads the event of the :id in the path if the user may use it.
-func (h *AttendeesHandler) event(c *gin.Context, access int) (events.Event, error) {
-	return h.eventByID(c, attParseID(c.Param("id")), access)
-}
-
-func (h *AttendeesHandler) eventByID(c *gin.Context, id int64, access int) (events.Event, error) {
-	u := organisers.CurrentUser(c)
-	if id == 0 {
-		return events.Event{}, attHidden(u)
-	}
-	ev, err := h.Events.FindEvent(c.Request.Context(), events.EventFilter{ID: id, Statuses: events.Statuses})
-	if errors.Is(err, events.ErrNotFound) {
-		return events.Event{}, attHidden(u)
-	}
-	if err != nil {
-		return events.Event{}, err
-	}
-	allowed := u.CanManage(ev.Organiser.ID)
-	if access == accessCheckIn {
-		allowed = u.CanCheckIn(ev.Organiser.ID)
-	}
-	if !allowed {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
+// event reads the event of the :id in the path if the user may do need
+// with it (events.ForUser).
+func (h *AttendeesHandler) event(c *gin.Context, need organisers.Need) (events.Event, error) {
+	return events.ForUser(c.Request.Context(), h.Service.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), need)
 }
 
 // attendee reads the :reg of the path, which must be a registration of ev.
 func (h *AttendeesHandler) attendee(c *gin.Context, ev events.Event) (Attendee, error) {
-	id := attParseID(c.Param("reg"))
+	id := web.ParseID(c.Param("reg"))
 	if id == 0 {
 		return Attendee{}, ErrNotFound
 	}
 	return findAttendee(c.Request.Context(), h.Service.DB.Read(), ev.ID, id)
-}
-
-// fail answers with the page for err.
-func (h *AttendeesHandler) fail(c *gin.Context, err error) {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		err = web.ErrNotFound
-	case errors.Is(err, ErrEventOver):
-		err = web.Errorf(http.StatusConflict, "error.attendees.event_over")
-	case errors.Is(err, ErrEventNotOpen):
-		err = web.Errorf(http.StatusConflict, "error.attendees.event_not_open")
-	case errors.Is(err, ErrWrongStatus):
-		err = web.Errorf(http.StatusConflict, "error.attendees.wrong_status")
-	case errors.Is(err, ErrNotConfirmed):
-		err = web.Errorf(http.StatusConflict, "error.attendees.not_confirmed")
-	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded):
-		c.Header("Retry-After", "5")
-		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "error.attendees.busy", Err: err}
-	}
-	h.R.Fail(c, err)
 }
 
 // render renders an organiser page, never indexed. A form sent back with
@@ -242,14 +176,14 @@ type AttendeesPage struct {
 }
 
 func (h *AttendeesHandler) list(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	all, err := h.attendeesFor(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	now := h.now()
@@ -260,7 +194,7 @@ func (h *AttendeesHandler) list(c *gin.Context) {
 		Rows: FilterAttendees(all, q, status), Total: len(all),
 		Counts: CountAttendees(all), Needs: SummariseNeeds(all),
 		CanChange: !ev.Cancelled() && !ev.Past(now),
-		CanAdd:    ev.Status == "published" && !ev.Past(now),
+		CanAdd:    ev.Status == events.StatusPublished && !ev.Past(now),
 		CSVURL:    eventPath(ev.ID) + "/attendees.csv" + queryString(q, status),
 	}
 	h.render(c, http.StatusOK, "admin_attendees", h.R.T(c, "attendees.title", "Title", ev.Title), p)
@@ -289,14 +223,14 @@ type AttendeesMovePage struct {
 }
 
 func (h *AttendeesHandler) move(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	a, err := h.attendee(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	q, status := searchParam(c.PostForm("q")), CleanFilter(c.PostForm("status"))
@@ -314,7 +248,7 @@ func (h *AttendeesHandler) move(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.moved_waiting"
@@ -338,20 +272,20 @@ type AttendeesAddPage struct {
 }
 
 func (h *AttendeesHandler) addForm(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if err := h.canAdd(ev); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.renderAdd(c, http.StatusOK, ev, nil, "nb", nil)
 }
 
 func (h *AttendeesHandler) canAdd(ev events.Event) error {
-	if ev.Status != "published" {
+	if ev.Status != events.StatusPublished {
 		return ErrEventNotOpen
 	}
 	if ev.Past(h.now()) {
@@ -367,9 +301,9 @@ func (h *AttendeesHandler) renderAdd(c *gin.Context, status int, ev events.Event
 }
 
 func (h *AttendeesHandler) add(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if err := c.Request.ParseForm(); err != nil {
@@ -393,7 +327,7 @@ func (h *AttendeesHandler) add(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.added_confirmed"
@@ -432,14 +366,14 @@ func (h *AttendeesHandler) removeForm(c *gin.Context) {
 // removable reads the event and the registration of a removal, answering
 // itself when either cannot be had or the registration is already gone.
 func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bool) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, Attendee{}, false
 	}
 	a, err := h.attendee(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, a, false
 	}
 	switch {
@@ -451,7 +385,7 @@ func (h *AttendeesHandler) removable(c *gin.Context) (events.Event, Attendee, bo
 		err = ErrWrongStatus
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return ev, a, false
 	}
 	return ev, a, true
@@ -486,7 +420,7 @@ func (h *AttendeesHandler) remove(c *gin.Context) {
 	}
 	_, promoted, err := h.Service.RemoveRegistration(c.Request.Context(), organisers.CurrentUser(c), ev.ID, a.ID, reason, h.Mail)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.attendees.removed"

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/mailer"
 	"github.com/moteplass/moteplass/organisers"
 )
@@ -116,7 +117,7 @@ func (s *Service) SendOrganiserMessage(ctx context.Context, who *organisers.User
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		queued, skipped = 0, 0
-		ev, err := lockManaged(ctx, tx, who, eventID)
+		ev, err := events.ForUser(ctx, tx, who, eventID, organisers.Manage)
 		if err != nil {
 			return err
 		}

@@ -57,9 +57,9 @@ func (h *AttendeesHandler) messagePage(c *gin.Context, ev events.Event, d Messag
 }
 
 func (h *AttendeesHandler) messageForm(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	group := c.Query("group")
@@ -68,7 +68,7 @@ func (h *AttendeesHandler) messageForm(c *gin.Context) {
 	}
 	p, _, err := h.messagePage(c, ev, MessageDraft{Group: group})
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.render(c, http.StatusOK, "admin_message", h.R.T(c, "message.title"), p)
@@ -88,14 +88,14 @@ func checkDraft(p *MessagePage, to []Attendee) bool {
 }
 
 func (h *AttendeesHandler) messagePreview(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p, to, err := h.messagePage(c, ev, postedDraft(c))
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if c.PostForm("edit") != "" {
@@ -112,7 +112,7 @@ func (h *AttendeesHandler) messagePreview(c *gin.Context) {
 	first := to[0]
 	msg, err := h.Mail.RenderOrganiserMessage(ev, first.Registration, h.R.T(c, "message.preview.token"), p.Draft.Group, p.Draft.Subject, p.Draft.Body)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p.Preview = &MessagePreview{Count: len(to), To: first.Name, ReplyTo: msg.ReplyTo, Subject: msg.Subject, Text: msg.TextBody}
@@ -120,14 +120,14 @@ func (h *AttendeesHandler) messagePreview(c *gin.Context) {
 }
 
 func (h *AttendeesHandler) messageSend(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p, to, err := h.messagePage(c, ev, postedDraft(c))
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if !checkDraft(&p, to) {
@@ -142,7 +142,7 @@ func (h *AttendeesHandler) messageSend(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.message.sent"

@@ -21,17 +21,18 @@ import (
 	"github.com/moteplass/moteplass/organisers"
 )
 
-// Errors of the organiser's changes. Handlers turn them into pages.
+// Errors of the organiser's changes. The refusals are answered with their
+// own page; the others the pages handle themselves (a form shown again).
 var (
 	// ErrEventOver: the event has ended; its list is the record of who came.
-	ErrEventOver = errors.New("registration: the event is over")
+	ErrEventOver = &web.Refusal{Key: "error.attendees.event_over", Why: "registration: the event is over"}
 	// ErrEventNotOpen: a draft or a cancelled event takes no one new.
-	ErrEventNotOpen = errors.New("registration: the event is a draft or cancelled")
+	ErrEventNotOpen = &web.Refusal{Key: "error.attendees.event_not_open", Why: "registration: the event is a draft or cancelled"}
 	// ErrOverCapacity: confirming needs the organiser's explicit "over capacity".
 	ErrOverCapacity = errors.New("registration: confirming would exceed the capacity")
 	// ErrWrongStatus: the registration is not where the change starts from
 	// (someone else moved it meanwhile, or the form was old).
-	ErrWrongStatus = errors.New("registration: the registration is not in the expected status")
+	ErrWrongStatus = &web.Refusal{Key: "error.attendees.wrong_status", Why: "registration: the registration is not in the expected status"}
 	// ErrAlreadyRegistered: the address already has a live registration.
 	ErrAlreadyRegistered = errors.New("registration: the address is already registered")
 )
@@ -51,22 +52,10 @@ const (
 	overCapacityDetail = "over capacity"
 )
 
-// lockManaged reads the event in tx and checks that who may manage it.
-func lockManaged(ctx context.Context, tx *sql.Tx, who *organisers.User, eventID int64) (events.Event, error) {
-	ev, err := lockEvent(ctx, tx, eventID)
-	if err != nil {
-		return ev, err
-	}
-	if !who.CanManage(ev.Organiser.ID) {
-		return events.Event{}, organisers.ErrForbidden
-	}
-	return ev, nil
-}
-
 // lockAttendee reads, in tx, an event whose registrations who may still
 // change (managed by them, not cancelled, not over) and one of them.
 func lockAttendee(ctx context.Context, tx *sql.Tx, now time.Time, who *organisers.User, eventID, regID int64) (events.Event, Attendee, error) {
-	ev, err := lockManaged(ctx, tx, who, eventID)
+	ev, err := events.ForUser(ctx, tx, who, eventID, organisers.Manage)
 	if err != nil {
 		return ev, Attendee{}, err
 	}
@@ -148,11 +137,11 @@ func (s *Service) AddByHand(ctx context.Context, who *organisers.User, eventID i
 	var res Result
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		res = Result{}
-		ev, err := lockManaged(ctx, tx, who, eventID)
+		ev, err := events.ForUser(ctx, tx, who, eventID, organisers.Manage)
 		if err != nil {
 			return err
 		}
-		if ev.Status != "published" {
+		if ev.Status != events.StatusPublished {
 			return ErrEventNotOpen
 		}
 		if ev.Past(now) {

@@ -286,7 +286,7 @@ func TestAddByHandAfterTheDeadline(t *testing.T) {
 	})
 
 	t.Run("a draft takes nobody", func(t *testing.T) {
-		draft := createEvent(t, a, func(e *events.Event) { e.Status = "draft" })
+		draft := createEvent(t, a, func(e *events.Event) { e.Status = events.StatusDraft })
 		apptest.Want(t, cl.Get(attPath(draft, "/attendees/new")), http.StatusConflict)
 		apptest.Want(t, cl.PostForm(attPath(draft, "/attendees"), validForm("Dora Draft", "dora@example.no")), http.StatusConflict)
 	})

@@ -21,27 +21,26 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 	"github.com/moteplass/moteplass/organisers"
 )
 
 // ErrNotConfirmed: only a person with a confirmed place is checked in.
-var ErrNotConfirmed = errors.New("registration: only confirmed registrations are checked in")
+var ErrNotConfirmed = &web.Refusal{Key: "error.attendees.not_confirmed", Why: "registration: only confirmed registrations are checked in"}
 
 // SetCheckedIn marks a registration of an event as attended (in) or takes
 // the mark away (!in). who must be allowed to check in at the event
-// (organisers.User.CanCheckIn). changed is false when the registration was
+// (events.ForUser). changed is false when the registration was
 // already so, and then nothing is written.
 func (s *Service) SetCheckedIn(ctx context.Context, who *organisers.User, eventID, regID int64, in bool) (changed bool, err error) {
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		changed = false
-		ev, err := lockEvent(ctx, tx, eventID)
+		ev, err := events.ForUser(ctx, tx, who, eventID, organisers.CheckIn)
 		if err != nil {
 			return err
 		}
-		if !who.CanCheckIn(ev.Organiser.ID) {
-			return organisers.ErrForbidden
-		}
-		if ev.Status != "published" {
+		if ev.Status != events.StatusPublished {
 			return ErrEventNotOpen
 		}
 		a, err := findAttendee(ctx, tx, eventID, regID)

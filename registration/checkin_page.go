@@ -59,9 +59,9 @@ func checkinRows(all []Attendee, query string) []Attendee {
 }
 
 func (h *AttendeesHandler) checkinPage(c *gin.Context) {
-	ev, err := h.event(c, accessCheckIn)
+	ev, err := h.event(c, organisers.CheckIn)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.renderCheckin(c, ev, searchParam(c.Query("q")), 0, "")
@@ -71,7 +71,7 @@ func (h *AttendeesHandler) checkinPage(c *gin.Context) {
 func (h *AttendeesHandler) renderCheckin(c *gin.Context, ev events.Event, q string, only int64, code string) {
 	all, err := FindAttendees(c.Request.Context(), h.Service.DB.Read(), ev.ID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	// at the door, that someone has needs is enough (and all a screen
@@ -80,7 +80,7 @@ func (h *AttendeesHandler) renderCheckin(c *gin.Context, ev events.Event, q stri
 	counts := CountAttendees(all)
 	p := CheckinPage{
 		Event: ev, Base: eventPath(ev.ID) + "/checkin", Query: q, Total: counts.Confirmed, Done: counts.Attended,
-		Open: ev.Status == "published", CanManage: organisers.CurrentUser(c).CanManage(ev.Organiser.ID),
+		Open: ev.Status == events.StatusPublished, CanManage: organisers.CurrentUser(c).CanManage(ev.Organiser.ID),
 	}
 	if only != 0 {
 		p.Single, p.Code = true, code
@@ -102,12 +102,12 @@ func (h *AttendeesHandler) checkinByCode(c *gin.Context) {
 	code := c.Param("code")
 	regID, eventID, err := h.Service.FindCheckinCode(c.Request.Context(), code)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
-	ev, err := h.eventByID(c, eventID, accessCheckIn)
+	ev, err := events.ForUser(c.Request.Context(), h.Service.DB.Read(), organisers.CurrentUser(c), eventID, organisers.CheckIn)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.renderCheckin(c, ev, "", regID, code)
@@ -117,19 +117,19 @@ func (h *AttendeesHandler) checkIn(c *gin.Context)     { h.setCheckedIn(c, true)
 func (h *AttendeesHandler) checkInUndo(c *gin.Context) { h.setCheckedIn(c, false) }
 
 func (h *AttendeesHandler) setCheckedIn(c *gin.Context, in bool) {
-	ev, err := h.event(c, accessCheckIn)
+	ev, err := h.event(c, organisers.CheckIn)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
-	regID := attParseID(c.Param("reg"))
+	regID := web.ParseID(c.Param("reg"))
 	if regID == 0 {
-		h.fail(c, ErrNotFound)
+		h.R.Fail(c, ErrNotFound)
 		return
 	}
 	changed, err := h.Service.SetCheckedIn(c.Request.Context(), organisers.CurrentUser(c), ev.ID, regID, in)
 	if err != nil && !errors.Is(err, ErrNotConfirmed) {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.checkin.done"
@@ -171,7 +171,7 @@ func (h *AttendeesHandler) qrPNG(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	c.Data(http.StatusOK, "image/png", png)

@@ -159,14 +159,14 @@ func csvFileName(ev events.Event, now time.Time) string {
 // exportCSV is GET /admin/events/:id/attendees.csv, with the list's search
 // and filter (?q=, ?status=). The export is written to the audit log.
 func (h *AttendeesHandler) exportCSV(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	all, err := h.attendeesFor(c, ev)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	q, status := searchParam(c.Query("q")), CleanFilter(c.Query("status"))
@@ -181,7 +181,7 @@ func (h *AttendeesHandler) exportCSV(c *gin.Context) {
 		return organisers.Audit(c.Request.Context(), tx, now, u, ev.Organiser.ID, ActionCSVExport, auditEvent, ev.ID, detail)
 	})
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	comma := ';'
@@ -192,7 +192,7 @@ func (h *AttendeesHandler) exportCSV(c *gin.Context) {
 	cat := h.R.Catalogue()
 	var b strings.Builder
 	if err := WriteAttendeesCSV(&b, rows, comma, func(key string) string { return cat.T(lang, key) }); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	c.Header("Content-Disposition", `attachment; filename="`+csvFileName(ev, h.now())+`"`)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/leader"
 )
 
 // StatRow is one registration, or N alike, as the dashboards count them.
@@ -49,8 +50,8 @@ type Tally struct {
 	// (someone was checked in); NoShowBase is the confirmed of those events.
 	NoShows    int
 	NoShowBase int
-	Levels     []Count // live registrations (confirmed and waiting), in Levels order
-	Sectors    []Count // in Sectors order
+	Levels     []Count // live registrations (confirmed and waiting), in leader.Levels order
+	Sectors    []Count // in leader.Sectors order
 }
 
 // Live is everyone who has a place or waits for one.
@@ -114,8 +115,8 @@ func TallyEvent(rows []StatRow, capacity int, ended bool) Tally {
 		}
 		t.NoShowBase = t.Confirmed
 	}
-	t.Levels = mix(Levels, levels)
-	t.Sectors = mix(Sectors, sectors)
+	t.Levels = mix(leader.Levels, levels)
+	t.Sectors = mix(leader.Sectors, sectors)
 	return t
 }
 
@@ -328,7 +329,7 @@ func Summarise(evs []events.Event, rows map[int64][]StatRow, now time.Time, regi
 	}
 	o.Regions = kept
 	if o.All.Levels == nil {
-		o.All.Levels, o.All.Sectors = mix(Levels, nil), mix(Sectors, nil)
+		o.All.Levels, o.All.Sectors = mix(leader.Levels, nil), mix(leader.Sectors, nil)
 	}
 	return o
 }

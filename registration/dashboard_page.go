@@ -77,12 +77,12 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	ctx := c.Request.Context()
 	p := DashboardPage{IsAdmin: u.IsAdmin()}
-	f := events.EventFilter{Statuses: []string{"published"}}
+	f := events.EventFilter{Statuses: []events.Status{events.StatusPublished}}
 	var orgID int64
 	if !u.IsAdmin() {
 		orgs, err := h.Events.FindOrganisers(ctx)
 		if err != nil {
-			h.fail(c, err)
+			h.R.Fail(c, err)
 			return
 		}
 		found := false
@@ -92,23 +92,23 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 			}
 		}
 		if !found {
-			h.fail(c, organisers.ErrForbidden)
+			h.R.Fail(c, organisers.ErrForbidden)
 			return
 		}
 	}
 	evs, _, err := h.Events.FindEvents(ctx, f)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	regions, err := h.Events.FindRegions(ctx)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	rows, err := statRowsByEvent(ctx, h.Service.DB.Read(), orgID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	p.Overview = Summarise(evs, rows, h.now(), regionNames(regions))
@@ -131,14 +131,14 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 }
 
 func (h *AttendeesHandler) eventDashboard(c *gin.Context) {
-	ev, err := h.event(c, accessManage)
+	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	rows, err := eventStatRows(c.Request.Context(), h.Service.DB.Read(), ev.ID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	now := h.now()

@@ -253,7 +253,7 @@ func (f *feedHandler) serve(c *gin.Context) {
 	if !ok {
 		var err error
 		if page, err = f.build(c.Request.Context(), token); err != nil {
-			f.fail(c, err)
+			f.R.Fail(c, err)
 			return
 		}
 		f.cache.Put(token, gen, page)
@@ -288,7 +288,7 @@ func (f *feedHandler) reset(c *gin.Context) {
 		return
 	}
 	if _, err := f.Service.ResetPersonalFeed(c.Request.Context(), l.Registration.EmailNorm); err != nil {
-		f.fail(c, err)
+		f.R.Fail(c, err)
 		return
 	}
 	f.redirect(c, "/r/"+c.Param("token"), "flash.feed.reset")

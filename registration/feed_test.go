@@ -34,7 +34,7 @@ var feedURLRE = regexp.MustCompile(`http://localhost:8080/feeds/([A-Za-z0-9_-]{4
 func feedTokenOn(t testing.TB, c *apptest.Client, token string) string {
 	t.Helper()
 	rec := c.Get("/r/" + token)
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	m := feedURLRE.FindStringSubmatch(rec.Body.String())
 	if m == nil {
 		return ""
@@ -155,7 +155,7 @@ func TestPersonalFeed(t *testing.T) {
 	feedCancelEvent(t, a, cancelledAndOver.ID)
 
 	c := apptest.NewClient(t, a.Router)
-	mustStatus(t, c.PostForm("/r/"+ownCancel+"/cancel", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, c.PostForm("/r/"+ownCancel+"/cancel", url.Values{}), http.StatusSeeOther)
 
 	feed := feedTokenOn(t, c, token)
 	if feed == "" {
@@ -173,7 +173,7 @@ func TestPersonalFeed(t *testing.T) {
 
 	path := "/feeds/" + feed + ".ics"
 	rec := feedGet(t, a, http.MethodGet, path)
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	body := rec.Body.Bytes()
 
 	t.Run("headers", func(t *testing.T) {
@@ -249,11 +249,11 @@ func TestPersonalFeed(t *testing.T) {
 
 	t.Run("revalidation and HEAD", func(t *testing.T) {
 		etag, modified := rec.Header().Get("ETag"), rec.Header().Get("Last-Modified")
-		mustStatus(t, feedGet(t, a, http.MethodGet, path, "If-None-Match", etag), http.StatusNotModified)
-		mustStatus(t, feedGet(t, a, http.MethodGet, path, "If-None-Match", `"something-else"`), http.StatusOK)
-		mustStatus(t, feedGet(t, a, http.MethodGet, path, "If-Modified-Since", modified), http.StatusNotModified)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, path, "If-None-Match", etag), http.StatusNotModified)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, path, "If-None-Match", `"something-else"`), http.StatusOK)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, path, "If-Modified-Since", modified), http.StatusNotModified)
 		head := feedGet(t, a, http.MethodHead, path)
-		mustStatus(t, head, http.StatusOK)
+		apptest.Want(t, head, http.StatusOK)
 		if head.Body.Len() != 0 {
 			t.Errorf("HEAD has a body of %d bytes", head.Body.Len())
 		}
@@ -272,7 +272,7 @@ func TestPersonalFeed(t *testing.T) {
 		fixedClock(a, a.DB.Now().Add(time.Hour))
 		mustSignUp(t, a, later.Slug, "Kari Nordmann", kari)
 		again := feedGet(t, a, http.MethodGet, path, "If-Modified-Since", modified)
-		mustStatus(t, again, http.StatusOK)
+		apptest.Want(t, again, http.StatusOK)
 		if again.Header().Get("ETag") == etag {
 			t.Error("the ETag did not change")
 		}
@@ -313,11 +313,11 @@ func TestPersonalFeed(t *testing.T) {
 		// without the CSRF token: refused
 		req := httptest.NewRequest(http.MethodPost, "/r/"+token+"/feed/reset", strings.NewReader(""))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		mustStatus(t, c.Do(req), http.StatusForbidden)
-		mustStatus(t, feedGet(t, a, http.MethodGet, path), http.StatusOK)
+		apptest.Want(t, c.Do(req), http.StatusForbidden)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, path), http.StatusOK)
 
 		rec := c.PostForm("/r/"+token+"/feed/reset", url.Values{})
-		mustStatus(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		if loc := rec.Header().Get("Location"); loc != "/r/"+token {
 			t.Errorf("reset redirects to %q", loc)
 		}
@@ -330,13 +330,13 @@ func TestPersonalFeed(t *testing.T) {
 		if fresh == nil || fresh[1] == feed {
 			t.Fatalf("after the reset the page shows %v, the old feed was %s", fresh, feed)
 		}
-		mustStatus(t, feedGet(t, a, http.MethodGet, path), http.StatusNotFound)
-		mustStatus(t, feedGet(t, a, http.MethodGet, "/feeds/"+fresh[1]+".ics"), http.StatusOK)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, path), http.StatusNotFound)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, "/feeds/"+fresh[1]+".ics"), http.StatusOK)
 		if got := feedTokenOn(t, c, onlineToken); got != fresh[1] {
 			t.Errorf("the other manage page shows %s, want the new feed %s", got, fresh[1])
 		}
 		// a manage link that does not exist resets nothing
-		mustStatus(t, c.PostForm("/r/"+strings.Repeat("B", 43)+"/feed/reset", url.Values{}), http.StatusNotFound)
+		apptest.Want(t, c.PostForm("/r/"+strings.Repeat("B", 43)+"/feed/reset", url.Values{}), http.StatusNotFound)
 	})
 
 	t.Run("erasure removes it", func(t *testing.T) {
@@ -350,7 +350,7 @@ func TestPersonalFeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mustStatus(t, feedGet(t, a, http.MethodGet, "/feeds/"+pf.Token+".ics"), http.StatusNotFound)
+		apptest.Want(t, feedGet(t, a, http.MethodGet, "/feeds/"+pf.Token+".ics"), http.StatusNotFound)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/moteplass/moteplass/internal/leader"
 	"github.com/moteplass/moteplass/mailer"
 )
 
@@ -165,10 +166,10 @@ func (f *Form) Validate(email EmailRule) (Details, bool) {
 	}
 	f.text(FieldOrganisation, MaxOrganisation, true, false)
 	f.text(FieldRole, MaxRole, true, false)
-	if !slices.Contains(Levels, d.Level) {
+	if !slices.Contains(leader.Levels, d.Level) {
 		f.Fail(FieldLevel, "level_required", 0)
 	}
-	if !slices.Contains(Sectors, d.Sector) {
+	if !slices.Contains(leader.Sectors, d.Sector) {
 		f.Fail(FieldSector, "sector_required", 0)
 	}
 	f.text(FieldRegion, MaxRegion, true, false)

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/moteplass/moteplass/events"
-	"github.com/moteplass/moteplass/internal/db"
 	"github.com/moteplass/moteplass/internal/web"
 )
 
@@ -34,9 +33,10 @@ type Handler struct {
 	RelayUTF8 func() bool
 }
 
-// NewHandler wires the registration pages.
+// NewHandler wires the registration pages. A busy or slow database is
+// "many are signing up right now, nothing is saved" (503).
 func NewHandler(s *Service, ev *events.Handler, r *web.Renderer, ck web.Cookies, lim *web.Limiter, ip web.ClientIP) *Handler {
-	return &Handler{Service: s, Events: ev, R: r, Cookies: ck, Limiter: lim, ClientIP: ip, Timeout: 5 * time.Second}
+	return &Handler{Service: s, Events: ev, R: r.WithBusyPage("error.busy"), Cookies: ck, Limiter: lim, ClientIP: ip, Timeout: 5 * time.Second}
 }
 
 // Routes registers the sign-up and the manage link pages.
@@ -55,26 +55,6 @@ func (h *Handler) Routes(r gin.IRouter) {
 }
 
 func (h *Handler) now() time.Time { return h.Service.DB.Now().UTC() }
-
-// fail answers with the page for err: the service's errors become safe
-// messages; a busy or slow database becomes "try again" (503).
-func (h *Handler) fail(c *gin.Context, err error) {
-	var refused *RefusedError
-	switch {
-	case errors.As(err, &refused):
-		err = &web.Error{Status: http.StatusConflict, Key: "error.registration." + string(refused.State)}
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrTokenUnknown):
-		err = web.ErrNotFound
-	case errors.Is(err, ErrTooLate):
-		err = &web.Error{Status: http.StatusConflict, Key: "error.registration.too_late"}
-	case errors.Is(err, ErrCancelled):
-		err = &web.Error{Status: http.StatusConflict, Key: "error.registration.already_cancelled"}
-	case errors.Is(err, db.ErrBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		c.Header("Retry-After", "5")
-		err = &web.Error{Status: http.StatusServiceUnavailable, Key: "error.busy", Err: err}
-	}
-	h.R.Fail(c, err)
-}
 
 // allow applies the per-address limit; it answers 429 itself when spent.
 func (h *Handler) allow(c *gin.Context) bool {
@@ -95,7 +75,7 @@ func (h *Handler) signUp(c *gin.Context) {
 	slug := c.Param("slug")
 	eventID, err := EventIDBySlug(c.Request.Context(), h.Service.Reads(c.Request.Context()), slug)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if c.PostForm(FieldHoneypot) != "" {
@@ -119,7 +99,7 @@ func (h *Handler) signUp(c *gin.Context) {
 	case errors.Is(err, ErrInviteCode):
 		h.renderForm(c, slug, f)
 	case err != nil:
-		h.fail(c, err)
+		h.R.Fail(c, err)
 	case res.Duplicate:
 		// Nothing is created and nothing about the registration is shown:
 		// the link goes to the address, not to whoever typed it.
@@ -142,11 +122,11 @@ func (h *Handler) redirect(c *gin.Context, to, flash string) {
 func (h *Handler) renderForm(c *gin.Context, slug string, f *Form) {
 	ev, err := h.Events.Store.FindEventBySlug(c.Request.Context(), slug)
 	if err != nil {
-		h.fail(c, notFound(err))
+		h.R.Fail(c, err)
 		return
 	}
 	if err := CheckOpen(ev, h.now()); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	if ev.InvitationOnly && !InviteCodeMatches(ev.InviteCode, f.Values[FieldInviteCode]) {
@@ -158,17 +138,10 @@ func (h *Handler) renderForm(c *gin.Context, slug string, f *Form) {
 	}
 	body, err := h.Events.RenderDetail(c, ev, f)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	web.WriteHTML(c, http.StatusUnprocessableEntity, body)
-}
-
-func notFound(err error) error {
-	if errors.Is(err, events.ErrNotFound) {
-		return ErrNotFound
-	}
-	return err
 }
 
 // ReceivedPage is the "check your email" page after a sign-up that did not
@@ -180,7 +153,7 @@ type ReceivedPage struct {
 func (h *Handler) received(c *gin.Context) {
 	ev, err := h.Events.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
-		h.fail(c, notFound(err))
+		h.R.Fail(c, err)
 		return
 	}
 	p := h.R.NewPage(c, h.R.T(c, "registration.received.title"), ReceivedPage{Event: ev})
@@ -247,7 +220,7 @@ func (h *Handler) lookup(c *gin.Context) (Link, bool) {
 		return l, false
 	}
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return l, false
 	}
 	return l, true
@@ -259,7 +232,7 @@ func (h *Handler) lookup(c *gin.Context) (Link, bool) {
 func (h *Handler) lookupProven(c *gin.Context) (Link, bool) {
 	l, ok := h.lookup(c)
 	if ok && !l.Scope.Proven() {
-		h.fail(c, &web.Error{Status: http.StatusForbidden, Key: "error.manage.needs_email"})
+		h.R.Fail(c, &web.Error{Status: http.StatusForbidden, Key: "error.manage.needs_email"})
 		return l, false
 	}
 	return l, ok
@@ -292,7 +265,7 @@ func (h *Handler) update(c *gin.Context) {
 		return
 	}
 	if _, err := h.Service.Update(c.Request.Context(), r.ID, l.Scope, d, web.Lang(c), WordingsIn(h.R.Catalogue(), web.Lang(c))); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.updated")
@@ -314,7 +287,7 @@ func (h *Handler) emailLink(c *gin.Context) {
 	defer cancel()
 	sent, err := h.Service.SendLink(ctx, l.Registration.ID)
 	if err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	flash := "flash.registration.link_emailed"
@@ -344,7 +317,7 @@ func (h *Handler) cancelForm(c *gin.Context) {
 		return
 	}
 	if ev.Started(h.now()) {
-		h.fail(c, ErrTooLate)
+		h.R.Fail(c, ErrTooLate)
 		return
 	}
 	p := h.R.NewPage(c, h.R.T(c, "manage.cancel.title"), CancelPage{
@@ -360,7 +333,7 @@ func (h *Handler) cancel(c *gin.Context) {
 		return
 	}
 	if _, _, err := h.Service.Cancel(c.Request.Context(), l.Registration.ID); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.cancelled")
@@ -400,7 +373,7 @@ func (h *Handler) lost(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), h.Timeout)
 	defer cancel()
 	if _, err := h.Service.ResendLinks(ctx, addr); err != nil {
-		h.fail(c, err)
+		h.R.Fail(c, err)
 		return
 	}
 	h.redirect(c, "/r", "flash.registration.links_sent")

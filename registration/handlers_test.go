@@ -54,7 +54,7 @@ func TestEventPageShowsTheForm(t *testing.T) {
 	for _, lang := range []string{"nb", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			rec := apptest.NewClient(t, a.Router).Get("/events/" + openSlug + "?lang=" + lang)
-			mustStatus(t, rec, http.StatusOK)
+			apptest.Want(t, rec, http.StatusOK)
 			body := rec.Body.String()
 			for _, want := range []string{
 				`action="/events/` + openSlug + `/registrations#register"`,
@@ -95,7 +95,7 @@ func TestSignUp(t *testing.T) {
 	token := tokenOf(t, rec)
 
 	page := c.Get("/r/" + token)
-	mustStatus(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	apptest.Says(t, page, "Du er påmeldt!", "Du har plass.", "Åse Øvrebø-Dæhlie", "Ase.Ovrebo@Vegvesen.Example.NO",
 		"Legg i kalender", "Meld meg av", "Endre opplysningene dine")
 	for h, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
@@ -220,7 +220,7 @@ func TestValidation(t *testing.T) {
 			}
 			form.Set("intro_consent", "1")
 			rec, _ := signUp(t, a, openSlug, form)
-			mustStatus(t, rec, http.StatusUnprocessableEntity)
+			apptest.Want(t, rec, http.StatusUnprocessableEntity)
 			apptest.Says(t, rec, "Noe må rettes før du kan melde deg på", tc.msg)
 			body := rec.Body.String()
 			anchor := "#reg-" + tc.field
@@ -263,7 +263,7 @@ func TestValidation(t *testing.T) {
 		c := apptest.NewClient(t, a.Router)
 		c.Get("/events/" + openSlug + "?lang=en")
 		rec := c.PostForm("/events/"+openSlug+"/registrations", url.Values{"topics": {"Samarbeid på tvers"}})
-		mustStatus(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		apptest.Says(t, rec, "Please correct the following", "Enter your name.", "Enter your email address.",
 			"Choose your leadership level.", "Choose the sector you work in.", "Samarbeid på tvers")
 		body := rec.Body.String()
@@ -281,12 +281,12 @@ func TestDuplicate(t *testing.T) {
 
 	for _, email := range []string{"kari.nordmann@example.no", "  KARI.Nordmann@Example.NO  ", "Kari.Nordmann@example.no"} {
 		rec, c := signUp(t, a, openSlug, validForm("Kari N.", email))
-		mustStatus(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		if loc := rec.Header().Get("Location"); loc != "/events/"+openSlug+"/registered" {
 			t.Fatalf("redirect to %q", loc)
 		}
 		page := c.Follow(rec)
-		mustStatus(t, page, http.StatusOK)
+		apptest.Want(t, page, http.StatusOK)
 		apptest.Says(t, page, "allerede påmeldt", "Vi har sendt lenken", "Sjekk e-posten din")
 		mustNotContain(t, page, token, "/r/"+token, "Du har plass", "venteliste som nummer", "Kari Nordmann")
 	}
@@ -300,18 +300,18 @@ func TestDuplicate(t *testing.T) {
 	// later, a second attempt sends a fresh link to the address
 	fixedClock(a, time.Now().Add(10*time.Minute))
 	rec, _ := signUp(t, a, openSlug, validForm("Kari", "KARI.NORDMANN@example.no"))
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	nt := n.last()
 	if nt.Kind != registration.NoticeManageLink || nt.Registration.Email != "kari.nordmann@example.no" || nt.Token == "" || nt.Token == token {
 		t.Fatalf("notice %+v", nt)
 	}
 	page := apptest.NewClient(t, a.Router).Get("/r/" + nt.Token)
-	mustStatus(t, page, http.StatusOK)
+	apptest.Want(t, page, http.StatusOK)
 	apptest.Says(t, page, "Kari Nordmann")
 
 	// once cancelled, the address may sign up again
 	c := apptest.NewClient(t, a.Router)
-	mustStatus(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
 	tokenOf(t, func() *httptest.ResponseRecorder {
 		r, _ := signUp(t, a, openSlug, validForm("Kari", "kari.nordmann@example.no"))
 		return r
@@ -343,7 +343,7 @@ func TestRefusals(t *testing.T) {
 			before := len(regs(t, a, id))
 			for _, form := range []url.Values{validForm("Ola Nordmann", "ola@example.no"), {"name": {""}}} {
 				rec, _ := signUp(t, a, tc.slug, form)
-				mustStatus(t, rec, http.StatusConflict)
+				apptest.Want(t, rec, http.StatusConflict)
 				apptest.Says(t, rec, tc.title)
 			}
 			if got := len(regs(t, a, id)); got != before {
@@ -366,7 +366,7 @@ func TestRefusals(t *testing.T) {
 			{"ADM", "Invitasjonskoden stemmer ikke."},
 		} {
 			rec, _ := signUp(t, a, slug, with(validForm("Ola Nordmann", "ola@example.no"), "invite_code", tc.code))
-			mustStatus(t, rec, http.StatusUnprocessableEntity)
+			apptest.Want(t, rec, http.StatusUnprocessableEntity)
 			apptest.Says(t, rec, tc.msg)
 			if !strings.Contains(rec.Body.String(), `id="reg-invite_code-error"`) {
 				t.Error("the message is not on the code field")
@@ -374,7 +374,7 @@ func TestRefusals(t *testing.T) {
 		}
 		// a wrong code with other errors: all are shown
 		rec, _ := signUp(t, a, slug, with(validForm("", "ola@example.no"), "invite_code", "nope"))
-		mustStatus(t, rec, http.StatusUnprocessableEntity)
+		apptest.Want(t, rec, http.StatusUnprocessableEntity)
 		apptest.Says(t, rec, "Invitasjonskoden stemmer ikke.", "Skriv inn navnet ditt.")
 		if got := len(regs(t, a, id)); got != before {
 			t.Fatalf("%d registrations stored without a valid code", got-before)
@@ -427,20 +427,20 @@ func TestWaitingListAndPromotionOnCancel(t *testing.T) {
 	// leaving the waiting list closes the gap
 	c = apptest.NewClient(t, a.Router)
 	confirm := c.Get("/r/" + tokens["Dag"] + "/cancel")
-	mustStatus(t, confirm, http.StatusOK)
+	apptest.Want(t, confirm, http.StatusOK)
 	apptest.Says(t, confirm, "Vil du melde deg av?", "Ja, meld meg av", "Nei, behold påmeldingen")
 	if got := len(regs(t, a, ev.ID)); got != 6 {
 		t.Fatal("the confirmation step cancelled already")
 	}
 	rec = c.PostForm("/r/"+tokens["Dag"]+"/cancel", url.Values{})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	page := c.Follow(rec)
 	apptest.Says(t, page, "Du er meldt av.", "Denne påmeldingen er meldt av.")
 	want([]string{"Anne", "Bjørn"}, []string{"Cecilie", "Eva", "Frida"})
 
 	// a confirmed person leaves: the first in line gets the place
 	rec = c.PostForm("/r/"+tokens["Anne"]+"/cancel", url.Values{})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	want([]string{"Bjørn", "Cecilie"}, []string{"Eva", "Frida"})
 	apptest.Says(t, apptest.NewClient(t, a.Router).Get("/r/"+tokens["Cecilie"]), "Du har plass.")
 	nt := n.last()
@@ -453,7 +453,7 @@ func TestWaitingListAndPromotionOnCancel(t *testing.T) {
 		t.Errorf("API %d confirmed, %d waiting, %d left", api.ConfirmedCount, api.WaitlistCount, api.SeatsLeft)
 	}
 	// cancelling again changes nothing
-	mustStatus(t, c.PostForm("/r/"+tokens["Anne"]+"/cancel", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, c.PostForm("/r/"+tokens["Anne"]+"/cancel", url.Values{}), http.StatusSeeOther)
 	want([]string{"Bjørn", "Cecilie"}, []string{"Eva", "Frida"})
 	if got := c.Get("/r/" + tokens["Anne"] + "/cancel"); got.Code != http.StatusSeeOther {
 		t.Errorf("the cancel page of a cancelled registration: %d", got.Code)
@@ -522,7 +522,7 @@ func TestManageUpdate(t *testing.T) {
 
 	form := with(validForm("Kari Nordmann-Ødegård", "someone.else@example.no"), "organisation", "Helsedirektoratet", "intro_consent", "1", "level", "top")
 	rec := c.PostForm("/r/"+token, form)
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	apptest.Says(t, c.Follow(rec), "Endringene er lagret.", "Kari Nordmann-Ødegård", "Helsedirektoratet")
 	r := byEmail(t, a, ev.ID, "kari@example.no")
 	if r.Name != "Kari Nordmann-Ødegård" || r.Organisation != "Helsedirektoratet" || r.Level != "top" || !r.IntroConsent || r.Email != "kari@example.no" {
@@ -530,9 +530,9 @@ func TestManageUpdate(t *testing.T) {
 	}
 	// withdrawing the consent is a second row
 	rec = c.PostForm("/r/"+token, with(form, "intro_consent", ""))
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	// saving without a change of answer adds none
-	mustStatus(t, c.PostForm("/r/"+token, with(form, "intro_consent", "", "dietary", "")), http.StatusSeeOther)
+	apptest.Want(t, c.PostForm("/r/"+token, with(form, "intro_consent", "", "dietary", "")), http.StatusSeeOther)
 	consents := consentsOf(t, a, r.ID, registration.IntroConsent)
 	if len(consents) != 2 || !consents[0].Granted || consents[1].Granted || consents[1].Wording != cat.T("nb", registration.IntroConsentKey) {
 		t.Errorf("consents %+v", consents)
@@ -543,20 +543,20 @@ func TestManageUpdate(t *testing.T) {
 	}
 
 	rec = c.PostForm("/r/"+token, with(form, "name", "", "phone", "abc"))
-	mustStatus(t, rec, http.StatusUnprocessableEntity)
+	apptest.Want(t, rec, http.StatusUnprocessableEntity)
 	apptest.Says(t, rec, "Skriv inn navnet ditt.", "Skriv inn et telefonnummer", "Helsedirektoratet")
 	if rec.Header().Get("Referrer-Policy") != "no-referrer" {
 		t.Error("422 manage page without no-referrer")
 	}
 
 	// a cancelled registration cannot be changed
-	mustStatus(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
+	apptest.Want(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
 	page = c.Get("/r/" + token)
 	apptest.Says(t, page, "Denne påmeldingen er meldt av.", "Meld deg på igjen")
 	if strings.Contains(page.Body.String(), "Lagre endringene") {
 		t.Error("a cancelled registration shows the edit form")
 	}
-	mustStatus(t, c.PostForm("/r/"+token, form), http.StatusConflict)
+	apptest.Want(t, c.PostForm("/r/"+token, form), http.StatusConflict)
 }
 
 func TestManageTokens(t *testing.T) {
@@ -574,20 +574,20 @@ func TestManageTokens(t *testing.T) {
 	for _, wrong := range []string{base64.RawURLEncoding.EncodeToString(b), "abc", token[:len(token)-1] + last, strings.Repeat("x", 300)} {
 		for _, path := range []string{"/r/" + wrong, "/r/" + wrong + "/cancel"} {
 			rec := c.Get(path)
-			mustStatus(t, rec, http.StatusNotFound)
+			apptest.Want(t, rec, http.StatusNotFound)
 			if rec.Header().Get("Referrer-Policy") != "no-referrer" {
 				t.Errorf("%s: no no-referrer", path)
 			}
 		}
-		mustStatus(t, c.PostForm("/r/"+wrong+"/cancel", url.Values{}), http.StatusNotFound)
+		apptest.Want(t, c.PostForm("/r/"+wrong+"/cancel", url.Values{}), http.StatusNotFound)
 	}
 
 	// 60 days after the event the link expires
 	fixedClock(a, ev.EndsAt.Add(60*24*time.Hour-time.Minute))
-	mustStatus(t, c.Get("/r/"+token), http.StatusOK)
+	apptest.Want(t, c.Get("/r/"+token), http.StatusOK)
 	fixedClock(a, ev.EndsAt.Add(61*24*time.Hour))
 	for _, rec := range []*httptest.ResponseRecorder{c.Get("/r/" + token), c.Get("/r/" + token + "/cancel"), c.PostForm("/r/"+token+"/cancel", url.Values{})} {
-		mustStatus(t, rec, http.StatusGone)
+		apptest.Want(t, rec, http.StatusGone)
 		apptest.Says(t, rec, "Lenken er utløpt", "Få en ny lenke", "Se arrangementet")
 		mustNotContain(t, rec, "Kari")
 		if !strings.Contains(rec.Body.String(), `href="/r"`) || rec.Header().Get("Referrer-Policy") != "no-referrer" {
@@ -606,8 +606,8 @@ func TestCancelAfterStart(t *testing.T) {
 	fixedClock(a, ev.StartsAt.Add(time.Minute))
 	c := apptest.NewClient(t, a.Router)
 	apptest.Says(t, c.Get("/r/"+token), "Arrangementet har startet, så du kan ikke melde deg av her.")
-	mustStatus(t, c.Get("/r/"+token+"/cancel"), http.StatusConflict)
-	mustStatus(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusConflict)
+	apptest.Want(t, c.Get("/r/"+token+"/cancel"), http.StatusConflict)
+	apptest.Want(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusConflict)
 	if n, _ := counts(t, a, ev.ID); n != 1 {
 		t.Error("cancelled after the start")
 	}
@@ -624,12 +624,12 @@ func TestLostLink(t *testing.T) {
 
 	c := apptest.NewClient(t, a.Router)
 	form := c.Get("/r")
-	mustStatus(t, form, http.StatusOK)
+	apptest.Want(t, form, http.StatusOK)
 	apptest.Says(t, form, "Få lenken til påmeldingen din")
 	for _, email := range []string{" KARI@example.no", "nobody@example.no"} {
 		before := n.count()
 		rec := c.PostForm("/r", url.Values{"email": {email}})
-		mustStatus(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		apptest.Says(t, c.Follow(rec), "Hvis adressen er påmeldt kommende arrangementer")
 		if email == "nobody@example.no" && n.count() != before {
 			t.Error("a link went to an address without registrations")
@@ -644,7 +644,7 @@ func TestLostLink(t *testing.T) {
 		t.Error("links are not throttled")
 	}
 	rec := c.PostForm("/r", url.Values{"email": {"kari@"}})
-	mustStatus(t, rec, http.StatusUnprocessableEntity)
+	apptest.Want(t, rec, http.StatusUnprocessableEntity)
 	apptest.Says(t, rec, "Skriv inn e-postadressen slik")
 }
 
@@ -656,16 +656,16 @@ func TestCSRFAndHoneypot(t *testing.T) {
 
 	req := httptest.NewRequest(http.MethodPost, "/events/"+openSlug+"/registrations", strings.NewReader(validForm("Ola", "ola@example.no").Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	mustStatus(t, c.Do(req), http.StatusForbidden)
-	mustStatus(t, c.PostForm("/events/"+openSlug+"/registrations", with(validForm("Ola", "ola@example.no"), "csrf_token", "wrong-wrong-wrong-wrong-wrong-wrong-wrong")), http.StatusForbidden)
+	apptest.Want(t, c.Do(req), http.StatusForbidden)
+	apptest.Want(t, c.PostForm("/events/"+openSlug+"/registrations", with(validForm("Ola", "ola@example.no"), "csrf_token", "wrong-wrong-wrong-wrong-wrong-wrong-wrong")), http.StatusForbidden)
 	// a browser that never got the cookie
-	mustStatus(t, apptest.NewClient(t, a.Router).Do(req), http.StatusForbidden)
+	apptest.Want(t, apptest.NewClient(t, a.Router).Do(req), http.StatusForbidden)
 	if got := len(regs(t, a, id)); got != 0 {
 		t.Fatalf("%d registrations after CSRF failures", got)
 	}
 
 	rec := c.PostForm("/events/"+openSlug+"/registrations", with(validForm("Ola", "ola@example.no"), "website", "https://spam.example.com"))
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	apptest.Says(t, c.Follow(rec), "Takk!", "Sjekk e-posten din")
 	if got := len(regs(t, a, id)); got != 0 {
 		t.Fatalf("the honeypot stored %d", got)
@@ -682,7 +682,7 @@ func TestRateLimit(t *testing.T) {
 		tokenOf(t, rec)
 	}
 	rec := c.PostForm("/events/"+openSlug+"/registrations", validForm("Ola", "ola9@example.no"))
-	mustStatus(t, rec, http.StatusTooManyRequests)
+	apptest.Want(t, rec, http.StatusTooManyRequests)
 	apptest.Says(t, rec, "For mange forsøk", "Vent et minutt")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")
@@ -701,7 +701,7 @@ func TestNotifyFailureStoresNothing(t *testing.T) {
 	}
 	openSlug, id := openEvent(t, a)
 	rec, _ := signUp(t, a, openSlug, validForm("Ola", "ola@example.no"))
-	mustStatus(t, rec, http.StatusInternalServerError)
+	apptest.Want(t, rec, http.StatusInternalServerError)
 	if got := len(regs(t, a, id)); got != 0 {
 		t.Errorf("%d stored although the email could not be queued", got)
 	}
@@ -781,7 +781,7 @@ func TestBusyDatabaseMeansTryAgain(t *testing.T) {
 	conn.ExecContext(context.Background(), "ROLLBACK")
 	conn.Close()
 
-	mustStatus(t, rec, http.StatusServiceUnavailable)
+	apptest.Want(t, rec, http.StatusServiceUnavailable)
 	apptest.Says(t, rec, "Mange melder seg på akkurat nå", "Ingenting er lagret", "send skjemaet på nytt")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("no Retry-After")

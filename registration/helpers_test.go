@@ -78,7 +78,7 @@ func createEvent(t testing.TB, a *app.App, change func(e *events.Event)) events.
 		Summary: "Et møte for tester.", Format: "meeting_place", Mode: "physical",
 		StartsAt: now.Add(10 * 24 * time.Hour).Truncate(time.Second), EndsAt: now.Add(10*24*time.Hour + 3*time.Hour).Truncate(time.Second),
 		Capacity: 10, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb",
-		Status: "published", Region: region, Organiser: org,
+		Status: events.StatusPublished, Region: region, Organiser: org,
 	}
 	if change != nil {
 		change(&e)
@@ -175,13 +175,6 @@ func consentsOf(t testing.TB, a *app.App, regID int64, q registration.ConsentQue
 	return out
 }
 
-func mustStatus(t testing.TB, rec *httptest.ResponseRecorder, want int) {
-	t.Helper()
-	if rec.Code != want {
-		t.Fatalf("status %d, want %d; page: %.500s", rec.Code, want, apptest.Text(rec.Body.Bytes()))
-	}
-}
-
 func mustNotContain(t testing.TB, rec *httptest.ResponseRecorder, texts ...string) {
 	t.Helper()
 	body := rec.Body.String()
@@ -248,7 +241,7 @@ func byEmail(t testing.TB, a *app.App, eventID int64, email string) registration
 func apiEvent(t testing.TB, a *app.App, slug string) events.APIEvent {
 	t.Helper()
 	rec := apptest.NewClient(t, a.Router).Get("/api/v1/events/" + slug)
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	var out events.APIEvent
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 		t.Fatal(err)

@@ -147,7 +147,7 @@ func (s *Service) EventChanged(m *Mail) events.ChangeHook {
 		if ch.Cancelled() {
 			return s.tellAll(ctx, tx, now, m, ev, []string{StatusConfirmed, StatusWaiting}, noticeEventGone, nil)
 		}
-		if ch.TimeOrPlaceChanged() && ev.Status == "published" {
+		if ch.TimeOrPlaceChanged() && ev.Status == events.StatusPublished {
 			var changes []string
 			if !ch.Before.StartsAt.Equal(ev.StartsAt) || !ch.Before.EndsAt.Equal(ev.EndsAt) {
 				changes = append(changes, "time")
@@ -203,7 +203,7 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 	err := s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		queued = 0
 		store := &events.Store{DB: s.DB}
-		evs, _, err := store.FindEvents(ctx, events.EventFilter{From: now, Statuses: []string{"published"}})
+		evs, _, err := store.FindEvents(ctx, events.EventFilter{From: now, Statuses: []events.Status{events.StatusPublished}})
 		if err != nil {
 			return err
 		}

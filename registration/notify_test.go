@@ -311,7 +311,7 @@ func ntManage(t testing.TB, a *app.App, m *ntMail, name string) string {
 		t.Errorf("the HTML part does not link to %s", text[0])
 	}
 	rec := apptest.NewClient(t, a.Router).Get(text[1])
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	apptest.Says(t, rec, name)
 	return text[1]
 }
@@ -362,7 +362,7 @@ func ntEvent(t testing.TB, a *app.App, title string, seats int) events.Event {
 func ntPublicUID(t testing.TB, a *app.App, slug string) string {
 	t.Helper()
 	rec := apptest.NewClient(t, a.Router).Get("/events/" + slug + ".ics")
-	mustStatus(t, rec, http.StatusOK)
+	apptest.Want(t, rec, http.StatusOK)
 	cal := feedDecode(t, rec.Body.Bytes())
 	for uid := range feedEvents(t, cal) {
 		return uid
@@ -376,7 +376,7 @@ func ntOrganiser(t testing.TB, a *app.App) *apptest.Client {
 	t.Helper()
 	cl := apptest.NewClient(t, a.Router)
 	rec := cl.PostForm("/admin/login", url.Values{"email": {"arrangor@dfo.example.no"}, "password": {demo.Password}})
-	mustStatus(t, rec, http.StatusSeeOther)
+	apptest.Want(t, rec, http.StatusSeeOther)
 	return cl
 }
 
@@ -489,7 +489,7 @@ func TestRegistrantEmails(t *testing.T) {
 	t.Run("a second sign-up sends the manage link", func(t *testing.T) {
 		clock = fixedClock(a, clock.Add(6*time.Minute)) // past the resend interval
 		rec, _ := signUp(t, a, ev.Slug, validForm("Kari Nordmann", "Kari.Nordmann@example.no"))
-		mustStatus(t, rec, http.StatusSeeOther)
+		apptest.Want(t, rec, http.StatusSeeOther)
 		msgs := ntDeliver(t, a, srv)
 		ntWantCount(t, msgs, 1, "second sign-up")
 		m := msgs[0]
@@ -505,12 +505,12 @@ func TestRegistrantEmails(t *testing.T) {
 		form.Set("end_time", "13:00")
 		path := fmt.Sprintf("/admin/events/%d", ev.ID)
 		rec := org.PostForm(path, form)
-		mustStatus(t, rec, http.StatusOK) // "are you sure?"
+		apptest.Want(t, rec, http.StatusOK) // "are you sure?"
 		if n := len(ntDeliver(t, a, srv)); n != 0 {
 			t.Fatalf("%d messages before the organiser confirmed", n)
 		}
 		form.Set("confirmed", "1")
-		mustStatus(t, org.PostForm(path, form), http.StatusSeeOther)
+		apptest.Want(t, org.PostForm(path, form), http.StatusSeeOther)
 
 		by := ntByRecipient(t, ntDeliver(t, a, srv))
 		if len(by) != 2 || by[cecilie] != nil {
@@ -540,7 +540,7 @@ func TestRegistrantEmails(t *testing.T) {
 			t.Fatal("Bjørn got no manage link")
 		}
 		c := apptest.NewClient(t, a.Router)
-		mustStatus(t, c.PostForm(links[bjorn]+"/cancel", url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, c.PostForm(links[bjorn]+"/cancel", url.Values{}), http.StatusSeeOther)
 		by := ntByRecipient(t, ntDeliver(t, a, srv))
 		if len(by) != 2 {
 			t.Fatalf("messages to %v, want Bjørn and Cecilie", by)
@@ -606,7 +606,7 @@ func TestRegistrantEmails(t *testing.T) {
 
 	t.Run("the organiser cancels the event", func(t *testing.T) {
 		org := ntOrganiser(t, a) // the clock moved: a fresh session
-		mustStatus(t, org.PostForm(fmt.Sprintf("/admin/events/%d/cancel", ev.ID), url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, org.PostForm(fmt.Sprintf("/admin/events/%d/cancel", ev.ID), url.Values{}), http.StatusSeeOther)
 		by := ntByRecipient(t, ntDeliver(t, a, srv))
 		if len(by) != 3 || by[kari] == nil || by[cecilie] == nil || by[dag] == nil {
 			t.Fatalf("messages to %v, want Kari and Cecilie (confirmed) and Dag (waiting)", by)
@@ -666,7 +666,7 @@ func TestSignUpAgainAfterCancelling(t *testing.T) {
 	for round := range 3 {
 		mustSignUp(t, a, ev.Slug, "Kari Nordmann", kari)
 		link := step(fmt.Sprintf("sign-up %d", round+1), "REQUEST")
-		mustStatus(t, c.PostForm(link+"/cancel", url.Values{}), http.StatusSeeOther)
+		apptest.Want(t, c.PostForm(link+"/cancel", url.Values{}), http.StatusSeeOther)
 		step(fmt.Sprintf("cancellation %d", round+1), "CANCEL")
 	}
 }

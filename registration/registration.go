@@ -11,7 +11,6 @@ package registration
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/moteplass/moteplass/events"
@@ -23,13 +22,6 @@ const (
 	StatusConfirmed = "confirmed"
 	StatusWaiting   = "waiting"
 	StatusCancelled = "cancelled"
-)
-
-// Leader levels and sectors a person chooses from (stored as is; the
-// introductions package reads the same values).
-var (
-	Levels  = []string{"top", "middle", "first_line", "other"}
-	Sectors = []string{"state", "municipal", "private", "other"}
 )
 
 // ConsentQuestion is one question a person answers with a checkbox. The
@@ -137,23 +129,16 @@ type Notice struct {
 // NotifyFunc is the shape of Service.Notify.
 type NotifyFunc func(ctx context.Context, tx Tx, now time.Time, n Notice) error
 
-// Errors the service returns for what the person cannot do. Handlers turn
-// them into pages; none carries personal data.
+// Errors the service returns for what the person cannot do; none carries
+// personal data. The refusals are answered with their own page (by
+// Renderer.Fail in internal/web); handlers answer the others themselves (a
+// form shown again, the expired link's page).
 var (
-	ErrNotFound     = errors.New("registration: not found")
-	ErrTokenUnknown = errors.New("registration: unknown manage token")
+	ErrNotFound     = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: not found"}
+	ErrTokenUnknown = &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "registration: unknown manage token"}
+	ErrCancelled    = &web.Refusal{Key: "error.registration.already_cancelled", Why: "registration: the registration is cancelled"}
+	ErrTooLate      = &web.Refusal{Key: "error.registration.too_late", Why: "registration: the event has started"}
 	ErrTokenExpired = errors.New("registration: manage token expired")
 	ErrInviteCode   = errors.New("registration: missing or wrong invitation code")
-	ErrCancelled    = errors.New("registration: the registration is cancelled")
-	ErrTooLate      = errors.New("registration: the event has started")
 	ErrCapacity     = errors.New("registration: capacity must be 0 or more")
 )
-
-// RefusedError says that the event takes no registrations now, and why.
-type RefusedError struct {
-	State events.RegistrationState
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("registration: refused: %s", e.State)
-}

@@ -10,8 +10,5 @@ import "github.com/gin-gonic/gin"
 // registrations: only a link from an email will do (see Scope).
 func (h *Handler) LookupProven(c *gin.Context) (Link, bool) { return h.lookupProven(c) }
 
-// Fail answers with the page for err, as the manage pages do.
-func (h *Handler) Fail(c *gin.Context, err error) { h.fail(c, err) }
-
 // Redirect sends the browser to to, with a flash message (a catalogue key).
 func (h *Handler) Redirect(c *gin.Context, to, flash string) { h.redirect(c, to, flash) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 // The capacity rule, without I/O. The store applies it inside the write
@@ -32,11 +33,12 @@ func Promotions(capacity, confirmed, waiting int) int {
 	return min(free, waiting)
 }
 
-// CheckOpen returns a *RefusedError unless ev takes registrations at now.
-// Invitation codes are checked separately (InviteCodeMatches).
+// CheckOpen refuses unless ev takes registrations at now, with the page
+// for why not (error.registration.<state>). Invitation codes are checked
+// separately (InviteCodeMatches).
 func CheckOpen(ev events.Event, now time.Time) error {
 	if st := ev.RegistrationStateAt(now); st != events.RegistrationOpen {
-		return &RefusedError{State: st}
+		return &web.Refusal{Key: "error.registration." + string(st), Why: "registration: refused: " + string(st)}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/events"
+	"github.com/moteplass/moteplass/internal/web"
 )
 
 func TestAdmitAndPromotions(t *testing.T) {
@@ -33,7 +34,7 @@ func TestAdmitAndPromotions(t *testing.T) {
 
 func TestCheckOpen(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	ev := events.Event{Status: "published", StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(50 * time.Hour)}
+	ev := events.Event{Status: events.StatusPublished, StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(50 * time.Hour)}
 	for _, tc := range []struct {
 		name   string
 		change func(e *events.Event)
@@ -43,8 +44,8 @@ func TestCheckOpen(t *testing.T) {
 		{"not yet", func(e *events.Event) { e.RegistrationOpensAt = now.Add(time.Hour) }, events.RegistrationNotYet},
 		{"closed", func(e *events.Event) { e.RegistrationClosesAt = now }, events.RegistrationClosed},
 		{"started", func(e *events.Event) { e.StartsAt = now }, events.RegistrationStarted},
-		{"cancelled", func(e *events.Event) { e.Status = "cancelled" }, events.RegistrationCancelled},
-		{"draft", func(e *events.Event) { e.Status = "draft" }, events.RegistrationDraft},
+		{"cancelled", func(e *events.Event) { e.Status = events.StatusCancelled }, events.RegistrationCancelled},
+		{"draft", func(e *events.Event) { e.Status = events.StatusDraft }, events.RegistrationDraft},
 	} {
 		e := ev
 		tc.change(&e)
@@ -55,7 +56,7 @@ func TestCheckOpen(t *testing.T) {
 			}
 			continue
 		}
-		if r, ok := err.(*RefusedError); !ok || r.State != tc.want {
+		if r, ok := web.AsConflict(err); !ok || r.Key != "error.registration."+string(tc.want) {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
 		}
 	}

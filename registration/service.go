@@ -386,8 +386,10 @@ func (s *Service) ChangeCapacity(ctx context.Context, eventID int64, capacity in
 		return nil, ErrCapacity
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
-		if err := events.SetCapacity(ctx, tx, now, eventID, capacity); err != nil {
-			return notFound(err)
+		if err := events.SetCapacity(ctx, tx, now, eventID, capacity); errors.Is(err, events.ErrNotFound) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
 		}
 		promoted, err = s.PromoteWaiting(ctx, tx, now, eventID)
 		return err

@@ -274,7 +274,7 @@ func createEvent(t *testing.T, dbPath string) string {
 	ev := events.Event{
 		Slug: "wal-test", Title: "Loggtest", Summary: "Et arrangement for testen av en slettet logg.",
 		Format: "conference", Mode: "physical", StartsAt: start, EndsAt: start.Add(6 * time.Hour),
-		Capacity: 1_000_000, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb", Status: "published",
+		Capacity: 1_000_000, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 		Region:    events.Region{Slug: "bergen", Name: "Bergen"},
 		Organiser: events.Organiser{Slug: "dfo", Name: "DFØ", Kind: "public", ContactEmail: "post@dfo.example.no"},
 	}

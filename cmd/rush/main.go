@@ -199,7 +199,7 @@ func prepareEvent(ctx context.Context, d *db.DB, o options) (events.Event, error
 		Slug:  fmt.Sprintf("rush-%d", time.Now().UnixNano()),
 		Title: "Rushtest: stor påmelding", Summary: "Et arrangement laget av cmd/rush for å måle påmelding under last.",
 		Format: "conference", Mode: "physical", StartsAt: start, EndsAt: start.Add(6 * time.Hour),
-		Capacity: o.seats, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb", Status: "published",
+		Capacity: o.seats, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb", Status: events.StatusPublished,
 	}
 	err := d.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM regions ORDER BY sort_order LIMIT 1`).Scan(&ev.Region.ID); errors.Is(err, sql.ErrNoRows) {

@@ -49,6 +49,9 @@ type App struct {
 	Registrations *registration.Service
 	// Privacy carries out people's data rights (download, erasure).
 	Privacy *privacy.Rights
+	// Events holds the events; its OnChange, run in the transaction of
+	// every organiser's change, is registration's (tests wrap it).
+	Events *events.Store
 
 	// jobs run in the background while the app serves (see Serve).
 	jobs []func(ctx context.Context)
@@ -172,6 +175,7 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	ev := events.NewHandler(a.DB, rnd, a.Config.BaseURL)
 	ev.Store.OnChange = a.Registrations.EventChanged(mail)
+	a.Events = ev.Store
 	ev.RelayUTF8 = a.Mailer.AcceptsUTF8
 	ev.Routes(r)
 	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)

@@ -33,7 +33,7 @@ import (
 func limitOpenEvent(t testing.TB, a *app.App) events.Event {
 	t.Helper()
 	evs, _, err := (&events.Store{DB: a.DB}).FindEvents(context.Background(), events.EventFilter{
-		Organiser: "dfo", From: time.Now().Add(24 * time.Hour), Statuses: []string{"published"}, Access: "open", Mode: "physical"})
+		Organiser: "dfo", From: time.Now().Add(24 * time.Hour), Statuses: []events.Status{events.StatusPublished}, Access: "open", Mode: "physical"})
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("no open demo event of DFØ (%v)", err)
 	}

@@ -120,7 +120,7 @@ func build(ctx context.Context, tx *sql.Tx, now time.Time) (*World, error) {
 			Slug: slug, Title: title, Summary: summary, Format: format, Mode: "physical",
 			StartsAt: start, EndsAt: end, Region: *w.Regions[region], Organiser: *w.Organisers[org], Venue: v,
 			Capacity: capacity, Sector: "public", Facilitation: "facilitated", Theme: "leadership", Language: "nb",
-			Status: "published",
+			Status: events.StatusPublished,
 		}
 	}
 
@@ -261,7 +261,7 @@ func build(ctx context.Context, tx *sql.Tx, now time.Time) (*World, error) {
 	e = base("mellomlederforum-stavanger-hr", "Mellomlederforum Stavanger: HR i endring",
 		"Møteplass for mellomledere i HR.", "meeting_place", "stavanger", "uis", venues["uis"], at(18, 12, 0), at(18, 15, 0), 40)
 	e.Description = "Dette møtet er dessverre avlyst på grunn av for få påmeldte. Vi kommer tilbake med ny dato."
-	e.Status = "cancelled"
+	e.Status = events.StatusCancelled
 	e.Sequence = 1
 	e.Levels = []string{"middle"}
 	e.Roles = []string{"hr"}

@@ -94,3 +94,81 @@ func TestStorageFaultsAreTryAgainLater(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusalsAreMappedHere: domain code says what sort of no it is; the
+// page gets the status for that sort and the refusal's own message, in
+// the user's language, however deep the refusal is wrapped, and nothing of
+// it goes to the log (a refusal is an answer, not a fault).
+func TestRefusalsAreMappedHere(t *testing.T) {
+	rnd := newRenderer(t)
+	for _, c := range []struct {
+		name   string
+		err    error
+		status int
+		says   string
+	}{
+		{"the state does not allow it", web.Refuse("error.registration.too_late"), http.StatusConflict, "For sent å melde seg av her"},
+		{"no such thing", &web.Refusal{Kind: web.NotFound, Key: "error.not_found", Why: "events: not found"}, http.StatusNotFound, "Fant ikke siden"},
+		{"not for this user", &web.Refusal{Kind: web.Forbidden, Key: "error.forbidden"}, http.StatusForbidden, "Ingen tilgang"},
+		{"a link that no longer works", &web.Refusal{Kind: web.Expired, Key: "intro.expired"}, http.StatusGone, "Lenken er utløpt"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logged []string
+			rec := httptest.NewRecorder()
+			errorRouter(t, rnd, func(g *gin.Context) {
+				rnd.Fail(g, fmt.Errorf("somewhere: %w", c.err))
+				logged = g.Errors.Errors()
+			}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+			if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.says) {
+				t.Errorf("%d, want %d saying %q: %.300s", rec.Code, c.status, c.says, rec.Body.String())
+			}
+			if len(logged) != 0 {
+				t.Errorf("a refusal was logged as an error: %q", logged)
+			}
+			rec = httptest.NewRecorder()
+			errorRouter(t, rnd, func(g *gin.Context) { rnd.FailAPI(g, c.err) }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+			if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.err.(*web.Refusal).Key) {
+				t.Errorf("API: %d, want %d: %s", rec.Code, c.status, rec.Body.String())
+			}
+		})
+	}
+
+	t.Run("only a conflict is a page's own to show", func(t *testing.T) {
+		r, ok := web.AsConflict(fmt.Errorf("x: %w", web.Refuse("admin.refused.unpublish_registrations", "Count", 3)))
+		if !ok || r.Key != "admin.refused.unpublish_registrations" || len(r.Args) != 2 {
+			t.Errorf("AsConflict = %+v, %v", r, ok)
+		}
+		for _, err := range []error{&web.Refusal{Kind: web.Forbidden, Key: "error.forbidden"}, &web.Refusal{Kind: web.NotFound, Key: "error.not_found"}, errors.New("x"), nil} {
+			if r, ok := web.AsConflict(err); ok {
+				t.Errorf("AsConflict(%v) = %+v", err, r)
+			}
+		}
+	})
+}
+
+// TestBusyPage: a domain wires its handlers with its own page for a busy
+// database or a slow answer; storage that cannot be used keeps the
+// general page, and the renderer the domain was given keeps its own.
+func TestBusyPage(t *testing.T) {
+	rnd := newRenderer(t)
+	signUps := rnd.WithBusyPage("error.busy")
+	for _, c := range []struct {
+		name string
+		rnd  *web.Renderer
+		err  error
+		says string
+	}{
+		{"busy, with a busy page", signUps, fmt.Errorf("registration: register: %w", db.ErrBusy), "Mange melder seg på akkurat nå"},
+		{"deadline, with a busy page", signUps, context.DeadlineExceeded, "Mange melder seg på akkurat nå"},
+		{"storage gone, with a busy page", signUps, db.ErrUnavailable, "Prøv igjen om litt"},
+		{"busy, without", rnd, db.ErrBusy, "Prøv igjen om litt"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			errorRouter(t, c.rnd, func(g *gin.Context) { c.rnd.Fail(g, c.err) }).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), c.says) {
+				t.Errorf("%d, Retry-After %q, want 503 saying %q: %.300s", rec.Code, rec.Header().Get("Retry-After"), c.says, rec.Body.String())
+			}
+		})
+	}
+}

@@ -55,6 +55,7 @@ type Renderer struct {
 	cat     *Catalogue
 	assets  map[string]string // file name -> hashed URL
 	baseURL string
+	busy    string // the page for a busy database, "" for "try again shortly" (WithBusyPage)
 }
 
 // NewRenderer parses layouts/*.html + partials/*.html with each pages/*.html
@@ -100,8 +101,10 @@ func NewRenderer(fsys fs.FS, cat *Catalogue, baseURL string) (*Renderer, error) 
 func (r *Renderer) Funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t": func(key string, args ...any) string { return r.cat.T(lang, key, args...) },
-		// tk translates a key built from a prefix and a value, e.g. tk "format." .Format
-		"tk":         func(prefix, v string) string { return r.cat.T(lang, prefix+v) },
+		// tk translates a key built from a prefix and a value, e.g. tk
+		// "format." .Format; the value may be of a string type of its own
+		// (events.Status)
+		"tk":         func(prefix string, v any) string { return r.cat.T(lang, prefix+fmt.Sprint(v)) },
 		"date":       func(t time.Time) string { return r.cat.Date(lang, t, Oslo) },
 		"shortdate":  func(t time.Time) string { return r.cat.ShortDate(lang, t, Oslo) },
 		"clock":      func(t time.Time) string { return r.cat.Clock(lang, t, Oslo) },
@@ -247,11 +250,11 @@ type ErrorPage struct {
 	Hint    string
 }
 
-func (r *Renderer) renderError(c *gin.Context, status int, key string) {
+func (r *Renderer) renderError(c *gin.Context, status int, key string, args ...any) {
 	lang := Lang(c)
 	p := &Page{
 		Title: r.cat.T(lang, key+".title"),
-		Data:  ErrorPage{Status: status, Message: r.cat.T(lang, key+".message"), Hint: r.cat.T(lang, key+".hint")},
+		Data:  ErrorPage{Status: status, Message: r.cat.T(lang, key+".message", args...), Hint: r.cat.T(lang, key+".hint")},
 		Meta:  Meta{NoIndex: true},
 	}
 	r.fill(c, p)

@@ -13,6 +13,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/moteplass/moteplass/internal/leader"
 )
 
 // inputError is a problem with one field of one row.
@@ -119,11 +121,7 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, max(col, 1)
 }
 
-var (
-	levelValues  = []string{LevelTop, LevelMiddle, LevelFirstLine, LevelOther}
-	sectorValues = []string{SectorState, SectorMunicipal, SectorPrivate, SectorOther}
-	mixValues    = []string{MixPublicOnly, MixMixed}
-)
+var mixValues = []string{MixPublicOnly, MixMixed}
 
 // validate checks and normalises the closed fields in place. lines, when
 // not nil, holds the CSV line of each row.
@@ -153,13 +151,13 @@ func validate(people []Person, lines []int) []error {
 		}
 		p.Level = strings.ToLower(strings.TrimSpace(p.Level))
 		if p.Level == "" {
-			fail("level", "missing (use "+join(levelValues, "or")+")")
-		} else if !slices.Contains(levelValues, p.Level) {
-			fail("level", fmt.Sprintf("unknown value %q (use %s)", p.Level, join(levelValues, "or")))
+			fail("level", "missing (use "+join(leader.Levels, "or")+")")
+		} else if !slices.Contains(leader.Levels, p.Level) {
+			fail("level", fmt.Sprintf("unknown value %q (use %s)", p.Level, join(leader.Levels, "or")))
 		}
 		p.Sector = strings.ToLower(strings.TrimSpace(p.Sector))
-		if p.Sector != "" && !slices.Contains(sectorValues, p.Sector) {
-			fail("sector", fmt.Sprintf("unknown value %q (use %s)", p.Sector, join(sectorValues, "or")))
+		if p.Sector != "" && !slices.Contains(leader.Sectors, p.Sector) {
+			fail("sector", fmt.Sprintf("unknown value %q (use %s)", p.Sector, join(leader.Sectors, "or")))
 		}
 		p.Mix = strings.ToLower(strings.TrimSpace(p.Mix))
 		if p.Mix != "" && !slices.Contains(mixValues, p.Mix) {

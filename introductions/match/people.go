@@ -7,20 +7,13 @@ package match
 import (
 	"slices"
 	"strings"
+
+	"github.com/moteplass/moteplass/internal/leader"
 )
 
-// Leader levels, sectors and mix wishes as stored in registrations.
+// Mix wishes as stored in registrations. Levels and sectors are
+// leader.Levels and leader.Sectors.
 const (
-	LevelTop       = "top"
-	LevelMiddle    = "middle"
-	LevelFirstLine = "first_line"
-	LevelOther     = "other"
-
-	SectorState     = "state"
-	SectorMunicipal = "municipal"
-	SectorPrivate   = "private"
-	SectorOther     = "other"
-
 	MixPublicOnly = "public_only"
 	MixMixed      = "mixed"
 )
@@ -59,11 +52,11 @@ const (
 
 func parseLevel(s string) int8 {
 	switch normalise(s) {
-	case LevelTop:
+	case leader.LevelTop:
 		return lvTop
-	case LevelMiddle:
+	case leader.LevelMiddle:
 		return lvMiddle
-	case LevelFirstLine:
+	case leader.LevelFirstLine:
 		return lvFirstLine
 	}
 	return lvOther
@@ -71,11 +64,11 @@ func parseLevel(s string) int8 {
 
 func parseSector(s string) int8 {
 	switch normalise(s) {
-	case SectorState:
+	case leader.SectorState:
 		return secState
-	case SectorMunicipal:
+	case leader.SectorMunicipal:
 		return secMunicipal
-	case SectorPrivate:
+	case leader.SectorPrivate:
 		return secPrivate
 	}
 	return secOther
