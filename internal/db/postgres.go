@@ -264,9 +264,11 @@ func classifyPostgres(err error) error {
 		}
 		return err
 	}
+	// the server is gone: the connection could not be made or broke (a
+	// deadline of the caller's is not that, and stays as it is)
 	var ce *pgconn.ConnectError
-	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) {
+	var oe *net.OpError
+	if errors.As(err, &ce) || errors.As(err, &oe) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
