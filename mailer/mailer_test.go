@@ -20,13 +20,27 @@ import (
 	"time"
 
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/pgtest"
 )
 
 // Helpers
 
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// newDatabase is where a test's database lives: a SQLite file in
+// t.TempDir(), or with MOTEPLASS_TEST_DB=postgres a PostgreSQL database of
+// its own, so the claims run on both engines' locking.
+func newDatabase(t testing.TB) string {
+	t.Helper()
+	if pgtest.Enabled() {
+		return pgtest.URL(t)
+	}
+	return filepath.Join(t.TempDir(), "moteplass.db")
+}
+
 func openTestDB(t testing.TB) (*db.DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "moteplass.db")
+	path := newDatabase(t)
 	return openDBAt(t, path), path
 }
 
@@ -813,7 +827,7 @@ func TestShutdownCutsOffTheMessageInFlight(t *testing.T) {
 // at-least-once, and the receiver can tell it is a copy.
 func TestCrashAfterSendResendsWithSameMessageID(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "moteplass.db")
+	path := newDatabase(t)
 	dA, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

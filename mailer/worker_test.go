@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/pgtest"
 )
 
 // A relay that takes a whole message and never answers holds up only the
@@ -82,7 +82,7 @@ func TestSilentRelayHoldsUpOnlyItsOwnMessage(t *testing.T) {
 func TestKilledWorkersMailIsSentWithinAboutAMinute(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "moteplass.db")
+	path := newDatabase(t)
 	dead, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +305,11 @@ func TestDeleteWhenSentLeavesNoCopy(t *testing.T) {
 		}
 		return found
 	}
-	if got := files(); len(got) != len(marks) {
+	// The files are SQLite's; on PostgreSQL, what a deleted row leaves in
+	// its pages is internal/db's test of EraseTraces, and its WAL is
+	// docs/DEPLOY.md's.
+	onFile := !pgtest.Enabled()
+	if got := files(); onFile && len(got) != len(marks) {
 		t.Fatalf("before sending the files hold %v: the scan is broken", got)
 	}
 
@@ -320,7 +324,7 @@ func TestDeleteWhenSentLeavesNoCopy(t *testing.T) {
 	if s := mustGet(t, d, keptID); s.Status != StatusSent {
 		t.Errorf("an unmarked message: %s, want kept as sent", s.Status)
 	}
-	if got := files(); len(got) > 0 {
+	if got := files(); onFile && len(got) > 0 {
 		t.Errorf("right after sending the files still hold %v", got)
 	}
 	if len(ts.Messages()) != 2 || !bytes.Contains(ts.Messages()[0].Data, []byte("QX7-PLOMME")) {
