@@ -51,6 +51,10 @@ type server struct {
 	admin *url.URL // a URL of the maintenance database
 	dir   string   // the data folder ("" for an outside server)
 	cmd   *exec.Cmd
+	// reaper's end of a pipe: when this process ends in any way (a
+	// panic, a test timeout, kill -9), the pipe closes and the reaper
+	// stops the server and removes its folder (see watch).
+	reaper *os.File
 }
 
 // Main runs the package's tests and then stops the server, if one was
@@ -77,7 +81,35 @@ func Stop() {
 		srv.cmd.Process.Kill()
 	}
 	os.RemoveAll(srv.dir)
+	srv.reaper.Close()
 	srv = nil
+}
+
+// watch starts a small shell that waits for end-of-file on a pipe whose
+// writing end only this process holds, then stops the server (fast
+// shutdown, then SIGKILL after ten seconds) and removes its folder. Main
+// stops the server itself; the reaper is for test binaries that never get
+// there, which would otherwise leave a server running per package.
+func watch(pid int, dir string) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	const script = `read _; kill -INT "$1" 2>/dev/null; i=0
+while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL "$1" 2>/dev/null; rm -rf "$2"`
+	cmd := exec.Command("/bin/sh", "-c", script, "pgtest-reaper", strconv.Itoa(pid), dir)
+	cmd.Stdin = r
+	// its own process group: a ^C to the tests does not end it before it
+	// has done its job
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("pgtest: start the reaper: %w", err)
+	}
+	go cmd.Wait()
+	return w, nil
 }
 
 // URL returns the address of a new, empty database for this test; it is
@@ -169,6 +201,10 @@ func start() (*server, error) {
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		return fail(fmt.Errorf("postgres: %w", err))
+	}
+	if s.reaper, err = watch(s.cmd.Process.Pid, dir); err != nil {
+		s.cmd.Process.Kill()
+		return fail(err)
 	}
 	s.admin = &url.URL{Scheme: "postgres", User: url.User("postgres"), Host: "127.0.0.1:" + strconv.Itoa(port), Path: "/postgres",
 		RawQuery: "sslmode=disable"}
