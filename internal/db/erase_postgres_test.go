@@ -1,0 +1,77 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestEraseTracesOnPostgresLeavesNoDeletedRowInTheTableFile: on
+// PostgreSQL a deleted row stays in its heap page until the page is
+// rewritten; erasure promises the bytes are gone from the database. The
+// table's file on disk is read after a checkpoint: without EraseTraces the
+// deleted name is still there (so the test can fail), after it it is not.
+func TestEraseTracesOnPostgresLeavesNoDeletedRowInTheTableFile(t *testing.T) {
+	if !pgtest.Enabled() {
+		t.Skip("PostgreSQL only: MOTEPLASS_TEST_DB=postgres")
+	}
+	for _, erase := range []bool{false, true} {
+		ctx := context.Background()
+		d, err := db.Open(ctx, pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		if pgtest.DataDir() == "" {
+			t.Skip("the server's files are not on this machine (" + pgtest.EnvURL + ")")
+		}
+		const secret = "kari-nordmann-erased-person"
+		write := func(q string, args ...any) {
+			t.Helper()
+			if err := d.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+				_, err := tx.ExecContext(ctx, q, args...)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(`INSERT INTO regions (slug, name) VALUES (?, ?)`, "kept", "Bergen")
+		write(`INSERT INTO regions (slug, name) VALUES (?, ?)`, "gone", secret)
+		write(`DELETE FROM regions WHERE slug = ?`, "gone")
+		if erase {
+			if err := d.EraseTraces(ctx, "regions"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var file string
+		if err := d.Read().QueryRowContext(ctx, `SELECT pg_relation_filepath('regions')`).Scan(&file); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Read().ExecContext(ctx, `CHECKPOINT`); err != nil { // pages from memory to the file
+			t.Fatal(err)
+		}
+		heap, err := os.ReadFile(filepath.Join(pgtest.DataDir(), file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := bytes.Contains(heap, []byte(secret))
+		switch {
+		case erase && found:
+			t.Errorf("after EraseTraces the deleted row is still in the table's file %s", file)
+		case !erase && !found:
+			t.Errorf("without EraseTraces the deleted row should still be in the file (else this test proves nothing)")
+		}
+		if !bytes.Contains(heap, []byte("Bergen")) {
+			t.Errorf("the row kept is not in the table's file (erase %v)", erase)
+		}
+	}
+}
