@@ -25,6 +25,12 @@
 // -raw -group lets the sign-ups share commits as the server does, -raw
 // -mail queues each confirmation email as a server that sends mail does.
 //
+// On PostgreSQL, -db is the servers' URL and the raw part runs on the same
+// server (an event of its own); -url may list several instances of one
+// database, comma-separated, and the clients are spread over them:
+//
+//	rush -db postgres://… -url http://127.0.0.1:8081,http://127.0.0.1:8082
+//
 // It only ever talks to the -url given, which should be on the loopback
 // interface; the run is bounded by -n and -timeout.
 package main
@@ -75,8 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("rush", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running server (loopback)")
-	fs.StringVar(&o.dbPath, "db", "", "its database file (default moteplass.db, the server's default; -raw: a new file in a temporary folder)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "the running server (loopback); several instances of one database comma-separated, the clients spread over them")
+	fs.StringVar(&o.dbPath, "db", "", "its database: a file (default moteplass.db, the server's default; -raw: a new file in a temporary folder) or a postgres:// URL")
 	fs.StringVar(&o.slug, "event", "", "sign up for this event instead of creating one (its seats must all be free)")
 	fs.IntVar(&o.n, "n", 2000, "sign-ups")
 	fs.IntVar(&o.seats, "seats", 500, "seats of the event created")
@@ -116,7 +122,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	limit := o
-	limit.raw, limit.mail, limit.group, limit.dbPath, limit.slug = true, false, false, "", ""
+	limit.raw, limit.mail, limit.group, limit.slug = true, false, false, ""
+	// On SQLite the raw rush gets a file of its own; a PostgreSQL server is
+	// shared, so the raw rush runs on the same one (an event of its own).
+	if db.DialectOf(o.dbPath) == db.SQLite {
+		limit.dbPath = ""
+	}
 	rawRes, code := rush(ctx, limit, stdout, stderr)
 	if code != 0 {
 		return code
@@ -317,19 +328,24 @@ var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 type client struct {
 	http  *http.Client
 	token string
+	page  string // the event's page on the instance this client uses
 }
 
 // rushHTTP opens o.c clients, then posts the sign-ups through them.
 func rushHTTP(ctx context.Context, ev events.Event, o options) (loadgen.Result, *tally, error) {
-	base, err := url.Parse(strings.TrimRight(o.url, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") {
-		return loadgen.Result{}, nil, fmt.Errorf("-url %q is not an http URL", o.url)
+	var pages []string
+	for _, raw := range strings.Split(o.url, ",") {
+		base, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
+		if err != nil || (base.Scheme != "http" && base.Scheme != "https") {
+			return loadgen.Result{}, nil, fmt.Errorf("-url %q is not an http URL", raw)
+		}
+		pages = append(pages, base.String()+"/events/"+ev.Slug)
 	}
 	transport := &http.Transport{MaxIdleConns: o.c * 2, MaxIdleConnsPerHost: o.c * 2, IdleConnTimeout: time.Minute}
 	defer transport.CloseIdleConnections()
-	page := base.String() + "/events/" + ev.Slug
 	pool := make(chan *client, o.c)
-	for range o.c {
+	for i := range o.c {
+		page := pages[i%len(pages)] // each client keeps to one instance, as behind a sticky proxy
 		jar, _ := cookiejar.New(nil)
 		cl := &client{http: &http.Client{
 			Transport: transport, Jar: jar, Timeout: 60 * time.Second,
@@ -346,7 +362,7 @@ func rushHTTP(ctx context.Context, ev events.Event, o options) (loadgen.Result, 
 		if resp.StatusCode != http.StatusOK || m == nil {
 			return loadgen.Result{}, nil, fmt.Errorf("GET the event page: status %d, no form", resp.StatusCode)
 		}
-		cl.token = string(m[1])
+		cl.token, cl.page = string(m[1]), page
 		pool <- cl
 	}
 
@@ -362,7 +378,7 @@ func rushHTTP(ctx context.Context, ev events.Event, o options) (loadgen.Result, 
 		if i%2 == 0 {
 			form.Set("intro_consent", "1")
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, page+"/registrations", strings.NewReader(form.Encode()))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, cl.page+"/registrations", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		resp, err := cl.http.Do(req)
 		if err != nil {

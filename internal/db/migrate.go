@@ -25,21 +25,23 @@ import (
 var migrationFS embed.FS
 
 func (d *DB) migrate(ctx context.Context) error {
-	if _, err := d.write.ExecContext(ctx, translateSchema(d.dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY,
-		applied_at TIMESTAMP NOT NULL
-	)`)); err != nil {
-		return fmt.Errorf("db: create schema_migrations: %w", err)
-	}
 	if d.dialect == Postgres {
-		// instances that start together migrate one at a time: the second
-		// finds every migration recorded. The lock is the session's, on
+		// instances that start together migrate one at a time, from the
+		// creation of schema_migrations on (two CREATE TABLE IF NOT EXISTS
+		// at once fail on PostgreSQL's catalogue): the second finds every
+		// migration recorded. The lock is the session's, on
 		// the write pool's one connection, so it is held across the
 		// migrations' transactions.
 		if _, err := d.write.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
 			return fmt.Errorf("db: wait for other instances' migrations: %w", err)
 		}
 		defer d.write.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
+	}
+	if _, err := d.write.ExecContext(ctx, translateSchema(d.dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY,
+		applied_at TIMESTAMP NOT NULL
+	)`)); err != nil {
+		return fmt.Errorf("db: create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {

@@ -75,3 +75,51 @@ func TestEraseTracesOnPostgresLeavesNoDeletedRowInTheTableFile(t *testing.T) {
 		}
 	}
 }
+
+// TestInstancesStartingTogetherOnAnEmptyPostgresMigrateOnce: four
+// instances open one empty database at the same moment, as after a
+// deployment; each starts, and each migration is recorded once.
+func TestInstancesStartingTogetherOnAnEmptyPostgresMigrateOnce(t *testing.T) {
+	if !pgtest.Enabled() {
+		t.Skip("PostgreSQL only: MOTEPLASS_TEST_DB=postgres")
+	}
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	const instances = 4
+	errs := make(chan error, instances)
+	opened := make(chan *db.DB, instances)
+	start := make(chan struct{})
+	for range instances {
+		go func() {
+			<-start
+			d, err := db.Open(ctx, url)
+			errs <- err
+			opened <- d
+		}()
+	}
+	close(start)
+	for range instances {
+		if err := <-errs; err != nil {
+			t.Errorf("an instance did not start: %v", err)
+		}
+		if d := <-opened; d != nil {
+			t.Cleanup(func() { d.Close() })
+		}
+	}
+	d, _ := mustOpen(t) // SQLite: the same migrations, applied once
+	var want, got, distinct int
+	if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	pg, err := db.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	if err := pg.Read().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT name) FROM schema_migrations`).Scan(&got, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || distinct != want {
+		t.Errorf("%d migrations recorded (%d distinct), want each of %d once", got, distinct, want)
+	}
+}
