@@ -8,6 +8,7 @@ package events
 // here parse, render and redirect.
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"net/http"
@@ -75,6 +76,7 @@ type HomeRow struct {
 	Event      Event
 	CanEdit    bool
 	CanCheckIn bool
+	Next       *NextStep // after the event, for those who may edit it
 }
 
 // maxPast is how many past events the home page lists.
@@ -120,6 +122,10 @@ func (a *adminHandler) home(c *gin.Context) {
 	if len(hp.Past) > maxPast {
 		hp.Past = hp.Past[:maxPast]
 	}
+	if err := a.addNextSteps(c.Request.Context(), hp.Past); err != nil {
+		a.R.Fail(c, err)
+		return
+	}
 	if hp.CanEdit {
 		org := u.OrganiserID
 		if u.IsAdmin() {
@@ -131,6 +137,23 @@ func (a *adminHandler) home(c *gin.Context) {
 		}
 	}
 	a.render(c, http.StatusOK, "admin_home", a.R.T(c, "admin.home.title"), hp)
+}
+
+// addNextSteps puts each editable row's next step on it.
+func (a *adminHandler) addNextSteps(ctx context.Context, rows []HomeRow) error {
+	var evs []Event
+	for _, r := range rows {
+		if r.CanEdit {
+			evs = append(evs, r.Event)
+		}
+	}
+	steps, err := a.nextSteps(ctx, evs)
+	for i := range rows {
+		if s, ok := steps[rows[i].Event.ID]; ok && rows[i].CanEdit {
+			rows[i].Next = &s
+		}
+	}
+	return err
 }
 
 func organiserByID(orgs []Organiser, id int64) (Organiser, bool) {
@@ -200,6 +223,7 @@ type EventFormPage struct {
 	// What may be done with the saved event now.
 	CanPublish, CanUnpublish, CanCancel bool
 	LiveRegistrations                   int
+	Next                                *NextStep // after the event
 }
 
 // Vocabulary holds the closed lists the forms choose from.
@@ -244,6 +268,14 @@ func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, for
 		p.CanPublish = ev.Status == StatusDraft
 		p.CanUnpublish = ev.Status == StatusPublished && p.LiveRegistrations == 0
 		p.CanCancel = ev.Status == StatusPublished
+		steps, err := a.nextSteps(c.Request.Context(), []Event{ev})
+		if err != nil {
+			a.R.Fail(c, err)
+			return
+		}
+		if s, ok := steps[ev.ID]; ok {
+			p.Next = &s
+		}
 		title = a.R.T(c, "admin.event.edit_title", "Title", ev.Title)
 		if !p.ChooseOrganiser {
 			p.Organisation = ev.Organiser.Name

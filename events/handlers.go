@@ -27,6 +27,8 @@ type Handler struct {
 	// before the @ (the mail worker's AcceptsUTF8); nil: it cannot. An
 	// organiser's contact address is every registrant's Reply-To.
 	RelayUTF8 func() bool
+	// NextSteps says what is next after an event (nil: nothing).
+	NextSteps NextSteps
 }
 
 // NewHandler wires the event pages to a database and a renderer.

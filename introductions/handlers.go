@@ -180,7 +180,7 @@ func (h *Handler) render(c *gin.Context, status int, ev events.Event, notices ..
 	p, err := FindProposal(ctx, h.F.DB.Read(), ev.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		fp.CanGenerate = fp.Ended && !ev.Cancelled() && len(people) >= 2
+		fp.CanGenerate = fp.Ended && !ev.Cancelled() && len(people) >= minEligible
 	case err != nil:
 		h.R.Fail(c, err)
 		return

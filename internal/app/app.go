@@ -232,6 +232,8 @@ func (a *App) routes() (*gin.Engine, error) {
 	// links in its emails, and the hourly "did you meet?" reminders.
 	followup := introductions.NewFollowup(a.DB, emails, cat, a.Config.BaseURL)
 	followup.MatchingRuns = a.Metrics.MatchingRuns
+	// the organiser's home and event pages say what is next after an event
+	ev.NextSteps = followup.NextSteps
 	intro := introductions.NewHandler(followup, rnd, cookies)
 	intro.Routes(r)
 	intro.AdminRoutes(admin, accounts)

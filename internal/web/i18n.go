@@ -49,6 +49,16 @@ func LoadCatalogue(fsys fs.FS, dir string) (*Catalogue, error) {
 	return c, nil
 }
 
+// A Message is catalogue text with its name/value arguments, made by code
+// that does not know the reader's language; pages show it with "msg".
+type Message struct {
+	Key  string
+	Args []any
+}
+
+// Msg is a Message.
+func Msg(key string, args ...any) Message { return Message{Key: key, Args: args} }
+
 // T translates key into lang. args are name/value pairs for the message
 // template; a "Count" pair also selects the plural form. A missing key is a
 // programming error: it shows as the key itself so tests catch it.

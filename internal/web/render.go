@@ -100,7 +100,8 @@ func NewRenderer(fsys fs.FS, cat *Catalogue, baseURL string) (*Renderer, error) 
 // Funcs are the template functions, bound to one language.
 func (r *Renderer) Funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t": func(key string, args ...any) string { return r.cat.T(lang, key, args...) },
+		"t":   func(key string, args ...any) string { return r.cat.T(lang, key, args...) },
+		"msg": func(m Message) string { return r.cat.T(lang, m.Key, m.Args...) },
 		// tk translates a key built from a prefix and a value, e.g. tk
 		// "format." .Format; the value may be of a string type of its own
 		// (events.Status)
