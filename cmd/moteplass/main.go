@@ -18,6 +18,8 @@ const usage = `usage:
   moteplass admin create --email EMAIL [--role admin|organiser|checkin] [--organiser SLUG]
                                   create a login (password from MOTEPLASS_ADMIN_PASSWORD or a prompt)
   moteplass backup FILE           write a consistent copy of the database while it serves
+  moteplass db copy --from SRC --to DST
+                                  copy a whole database (SQLite file or postgres:// URL) into an empty one
   moteplass match [--seed N] [--group-size 3] [--csv]
                                   match people for introductions (JSON or CSV on stdin)`
 
@@ -40,6 +42,8 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 		return matchCmd(args, stdin, stdout, stderr)
 	case "backup":
 		return backupCmd(args, getenv, stdout, stderr)
+	case "db":
+		return dbCmd(args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0

@@ -26,16 +26,20 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/db"
+	"github.com/moteplass/moteplass/internal/pgtest"
 )
 
 // TestMain lets the test binary be the server: with MOTEPLASS_TEST_SERVE
 // set it runs `moteplass serve` (the same run as main) instead of the
-// tests, so the process test needs no second build.
+// tests, so the process test needs no second build. A PostgreSQL server
+// the tests started (pgtest) is stopped at the end.
 func TestMain(m *testing.M) {
 	if os.Getenv("MOTEPLASS_TEST_SERVE") == "1" {
 		os.Exit(run([]string{"serve"}, os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // server is a running moteplass process.

@@ -153,7 +153,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	d := &DB{write: w, path: path, dialect: SQLite, Now: time.Now, gate: make(chan struct{}, 1)}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrateUnless(ctx, opt.NoMigrate); err != nil {
 		w.Close()
 		return nil, err
 	}

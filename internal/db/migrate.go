@@ -24,6 +24,14 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+// migrateUnless migrates the database unless skip is set (Options.NoMigrate).
+func (d *DB) migrateUnless(ctx context.Context, skip bool) error {
+	if skip {
+		return nil
+	}
+	return d.migrate(ctx)
+}
+
 func (d *DB) migrate(ctx context.Context) error {
 	if d.dialect == Postgres {
 		// instances that start together migrate one at a time, from the

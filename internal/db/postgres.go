@@ -42,6 +42,9 @@ type Options struct {
 	// StatementTimeout any statement (default 30 s); past either the
 	// statement fails as ErrBusy and the user is asked to try again.
 	LockTimeout, StatementTimeout time.Duration
+	// NoMigrate opens the database as it is, applying no migrations: the
+	// source of moteplass db copy, which a copy must not change.
+	NoMigrate bool
 }
 
 func (o Options) withDefaults(d Dialect) Options {
@@ -108,7 +111,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	rand.Read(id)
 	d := &DB{write: w, dialect: Postgres, Now: time.Now, gate: make(chan struct{}, 1),
 		pg: &postgres{config: cfg, instance: hex.EncodeToString(id), stop: make(chan struct{})}}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrateUnless(ctx, opt.NoMigrate); err != nil {
 		w.Close()
 		return nil, err
 	}

@@ -13,8 +13,6 @@ import (
 	"github.com/moteplass/moteplass/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
 // TestEraseTracesOnPostgresLeavesNoDeletedRowInTheTableFile: on
 // PostgreSQL a deleted row stays in its heap page until the page is
 // rewritten; erasure promises the bytes are gone from the database. The
