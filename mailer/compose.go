@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	qrcode "github.com/skip2/go-qrcode"
 	"github.com/wneessen/go-mail"
 )
 
@@ -87,8 +88,31 @@ func compose(s Stored, cfg Config, smtputf8 bool) (*mail.Msg, error) {
 			return nil, fmt.Errorf("attach invite.ics: %w", err)
 		}
 	}
+	if s.QRCode != "" && s.HTMLBody != "" {
+		png, err := qrcode.Encode(s.QRCode, qrcode.Medium, qrSize)
+		if err != nil {
+			return nil, fmt.Errorf("QR code: %w", err)
+		}
+		// multipart/related around the alternatives: the image is part of
+		// the HTML, not an attachment
+		if err := m.EmbedReader("qr.png", bytes.NewReader(png), mail.WithFileContentID("<"+QRContentID+">"), // RFC 2392: in angle brackets
+			mail.WithFileContentType(mail.ContentType("image/png"))); err != nil {
+			return nil, fmt.Errorf("embed the QR code: %w", err)
+		}
+	}
 	return m, nil
 }
+
+// QRContentID is the Content-ID of a message's QR code image: its HTML
+// shows it as <img src="cid:QRContentID">.
+const QRContentID = "qr@moteplass"
+
+// qrSize is the side of the QR code image in pixels: large enough to be
+// scanned from a phone held up at the door, small for an email (~1 KB).
+const qrSize = 256
+
+// maxQRCode bounds the text of a QR code (a check-in address is ~80 bytes).
+const maxQRCode = 512
 
 // charsetUTF8 is written in lower case, as in RFC 6047's examples; charset
 // names are case-insensitive.

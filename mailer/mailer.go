@@ -71,6 +71,11 @@ type Message struct {
 	// equals CalendarMethod. Both are empty for mail without an invitation.
 	Calendar       []byte
 	CalendarMethod string
+	// QRCode, when set, is text drawn as a QR code image and sent inside
+	// the message as an inline part, which the HTML shows with
+	// <img src="cid:qr@moteplass"> (QRContentID): Outlook blocks remote
+	// images by default.
+	QRCode string
 	// DedupeKey, when set, makes the message "send once": Enqueue refuses a
 	// second message with the same key with ErrDuplicate.
 	DedupeKey string
@@ -90,9 +95,9 @@ type RowQuerier interface {
 // EnqueueQuery is the statement Enqueue runs, for callers that prepare it.
 const EnqueueQuery = `INSERT INTO outbox (
 		kind, to_address, to_address_norm, to_name, reply_to, subject,
-		text_body, html_body, calendar, calendar_method, message_id,
+		text_body, html_body, calendar, calendar_method, qr_code, message_id,
 		dedupe_key, delete_when_sent, status, attempts, next_attempt_at, created_at
-	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+	) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
 	ON CONFLICT (dedupe_key) DO NOTHING
 	RETURNING id`
 
@@ -114,7 +119,7 @@ func Enqueue(ctx context.Context, tx RowQuerier, now time.Time, m Message) (int6
 	var id int64
 	err := tx.QueryRowContext(ctx, EnqueueQuery,
 		m.Kind, strings.TrimSpace(m.To), NormalizeAddress(m.To), m.ToName, strings.TrimSpace(m.ReplyTo), m.Subject,
-		m.TextBody, m.HTMLBody, string(m.Calendar), m.CalendarMethod, newMessageIDLocal(),
+		m.TextBody, m.HTMLBody, string(m.Calendar), m.CalendarMethod, m.QRCode, newMessageIDLocal(),
 		dedupe, db.Bool(m.DeleteWhenSent), now, now,
 	).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,6 +177,9 @@ func (m Message) validate() error {
 	}
 	if !utf8.ValidString(m.TextBody) || !utf8.ValidString(m.HTMLBody) {
 		return fmt.Errorf("%w: body is not valid UTF-8", ErrInvalid)
+	}
+	if m.QRCode != "" && (m.HTMLBody == "" || len(m.QRCode) > maxQRCode || !utf8.ValidString(m.QRCode)) {
+		return fmt.Errorf("%w: a QR code needs an HTML body and at most %d bytes of text", ErrInvalid, maxQRCode)
 	}
 	if err := headerSafe("dedupe key", m.DedupeKey); err != nil {
 		return err

@@ -31,7 +31,7 @@ type queryer interface {
 }
 
 const storedColumns = `id, kind, to_address, to_name, reply_to, subject, text_body, html_body,
-	calendar, calendar_method, message_id, dedupe_key, delete_when_sent, status, attempts,
+	calendar, calendar_method, qr_code, message_id, dedupe_key, delete_when_sent, status, attempts,
 	next_attempt_at, last_error, created_at, sent_at`
 
 // messagesQuery is the SELECT of findMessages. where and tail are SQL
@@ -56,7 +56,7 @@ func findMessages(ctx context.Context, q queryer, where, tail string, args ...an
 			sentAt   sql.NullTime
 		)
 		if err := rows.Scan(&s.ID, &s.Kind, &s.To, &s.ToName, &s.ReplyTo, &s.Subject, &s.TextBody, &s.HTMLBody,
-			&calendar, &s.CalendarMethod, &s.MessageID, &dedupe, &s.DeleteWhenSent, &s.Status, &s.Attempts,
+			&calendar, &s.CalendarMethod, &s.QRCode, &s.MessageID, &dedupe, &s.DeleteWhenSent, &s.Status, &s.Attempts,
 			&s.NextAttemptAt, &s.LastError, &s.CreatedAt, &sentAt); err != nil {
 			return nil, fmt.Errorf("mailer: scan message: %w", err)
 		}

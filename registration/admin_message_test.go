@@ -49,7 +49,7 @@ func TestMessagePreviewAndSend(t *testing.T) {
 		rec := cl.PostForm(base+"/preview", draft)
 		apptest.Want(t, rec, http.StatusOK)
 		apptest.Says(t, rec, "Meldingen sendes til 2 personer", "Anna Berg", "Praktisk informasjon før møtet",
-			"Husk å ta med legitimasjon", "Hei, Anna Berg!", w.ev.Organiser.ContactEmail, "Send til 2 personer")
+			"Husk å ta med legitimasjon", "Hei Anna,", w.ev.Organiser.ContactEmail, "Send til 2 personer")
 		if n := len(outbox(t, a, "")); n != before {
 			t.Fatalf("the preview queued %d emails", n-before)
 		}

@@ -143,7 +143,7 @@ func CheckinURL(baseURL, code string) string { return baseURL + "/admin/checkin/
 
 // CheckinQRSize is the side of the QR PNG in pixels: large enough to scan
 // from a phone screen held up at the door, small enough for an email.
-const CheckinQRSize = 256
+const CheckinQRSize = 256 // the same as the emails' (mailer)
 
 // QRPNG draws content as a QR code PNG of size×size pixels (medium error
 // correction, with the quiet zone around it).

@@ -38,21 +38,25 @@ type MessageData struct {
 	Changes   []string // "time", "place": what an event change changed
 	ManageURL string
 	EventURL  string
+	// CheckinCode is shown as text under the QR code (confirmed places).
+	CheckinCode string
 }
 
-// messageFor says which template and calendar method each notice gets.
+// messageFor says which template and calendar method each notice gets,
+// and whether it shows the check-in QR code.
 var messageFor = map[string]struct {
 	template string
 	method   string // "" for no invitation
+	qr       bool
 }{
-	NoticeConfirmed:  {"registration_confirmed", events.MethodRequest},
-	NoticeWaiting:    {"registration_waiting", ""},
-	NoticePromoted:   {"registration_promoted", events.MethodRequest},
-	NoticeCancelled:  {"registration_cancelled", events.MethodCancel},
-	NoticeManageLink: {"manage_link", ""},
-	noticeChanged:    {"event_changed", events.MethodRequest},
-	noticeEventGone:  {"event_cancelled", events.MethodCancel},
-	noticeReminder:   {"reminder", ""},
+	NoticeConfirmed:  {"registration_confirmed", events.MethodRequest, true},
+	NoticeWaiting:    {"registration_waiting", "", false},
+	NoticePromoted:   {"registration_promoted", events.MethodRequest, true},
+	NoticeCancelled:  {"registration_cancelled", events.MethodCancel, false},
+	NoticeManageLink: {"manage_link", "", false},
+	noticeChanged:    {"event_changed", events.MethodRequest, false},
+	noticeEventGone:  {"event_cancelled", events.MethodCancel, false},
+	noticeReminder:   {"reminder", "", false},
 }
 
 // Notices the registration service does not raise itself.
@@ -79,7 +83,7 @@ func (m *Mail) queue(ctx context.Context, tx Tx, now time.Time, n Notice, change
 }
 
 // compose renders n's email, with its calendar invitation.
-func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notice, changes []string, dedupe string) (mailer.Message, error) {
+func (m *Mail) compose(ctx context.Context, q Tx, now time.Time, n Notice, changes []string, dedupe string) (mailer.Message, error) {
 	kind, ok := messageFor[n.Kind]
 	if !ok {
 		return mailer.Message{}, fmt.Errorf("registration: no email for notice %q", n.Kind)
@@ -100,6 +104,13 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 		}
 		data.Position = pos
 	}
+	if kind.qr {
+		code, err := checkinCodeOf(ctx, q, r)
+		if err != nil {
+			return mailer.Message{}, err
+		}
+		data.CheckinCode = code
+	}
 	msg, err := m.render(kind.template, web.SupportedLang(r.Lang), n, data)
 	if err != nil {
 		return mailer.Message{}, err
@@ -107,6 +118,9 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 	out := mailer.Message{
 		Kind: kind.template, To: r.Email, ToName: r.Name, ReplyTo: ev.Organiser.ContactEmail,
 		Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML, DedupeKey: dedupe,
+	}
+	if data.CheckinCode != "" {
+		out.QRCode = CheckinURL(m.BaseURL, data.CheckinCode)
 	}
 	if kind.method == "" {
 		return out, nil
@@ -120,6 +134,23 @@ func (m *Mail) compose(ctx context.Context, q RowQuerier, now time.Time, n Notic
 	}
 	out.CalendarMethod = kind.method
 	return out, nil
+}
+
+// checkinCodeOf is r's check-in code, made in tx if r has none yet (a
+// registration made before codes were made at sign-up).
+func checkinCodeOf(ctx context.Context, tx Tx, r Registration) (string, error) {
+	if r.CheckinCode != "" {
+		return r.CheckinCode, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE registrations SET checkin_code = ? WHERE id = ? AND checkin_code IS NULL`,
+		newCheckinCode(), r.ID); err != nil {
+		return "", fmt.Errorf("registration: make check-in code of %d: %w", r.ID, err)
+	}
+	var code string
+	if err := tx.QueryRowContext(ctx, `SELECT checkin_code FROM registrations WHERE id = ?`, r.ID).Scan(&code); err != nil {
+		return "", fmt.Errorf("registration: check-in code of %d: %w", r.ID, err)
+	}
+	return code, nil
 }
 
 const qEarlierCancels = `SELECT COUNT(*) FROM registrations
@@ -239,7 +270,7 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 }
 
 // Sign-up emails differ from person to person only in the name, the
-// manage link and the place in line. They are rendered once per event
+// manage link, the check-in code and the place in line. They are rendered once per event
 // version and language with marks in those places (a skeleton), and each
 // person's copy is the skeleton with the marks filled in: rendering the
 // templates was the largest cost of a sign-up left. In the HTML the name
@@ -248,6 +279,7 @@ func (s *Service) QueueReminders(ctx context.Context, m *Mail, before time.Durat
 const (
 	nameMark  = "Xmoteplassnavn7c1fX"
 	tokenMark = "Xmoteplasslenke7c1fX"
+	codeMark  = "Xmoteplasskode7c1fX"
 	// a number no real position reaches, printed the way a position is
 	positionMark = 987654321
 )
@@ -256,15 +288,17 @@ const (
 const (
 	holeName = iota + 1
 	holeToken
+	holeCode
 	holePosition
 )
 
-var holeMarks = map[int]string{holeName: nameMark, holeToken: tokenMark, holePosition: strconv.Itoa(positionMark)}
+var holeMarks = map[int]string{holeName: nameMark, holeToken: tokenMark, holeCode: codeMark, holePosition: strconv.Itoa(positionMark)}
 
 type skeletonKey struct {
 	template, lang string
 	event          int64
 	version        time.Time
+	code           bool // with a check-in code
 }
 
 // A skeleton is an email cut at its marks: literal text and holes.
@@ -290,11 +324,14 @@ func (m *Mail) render(template, lang string, n Notice, data MessageData) (web.Em
 	if (n.Kind != NoticeConfirmed && n.Kind != NoticeWaiting) || !urlSafe(n.Token) {
 		return m.Emails.Render(template, lang, m.BaseURL, data)
 	}
-	key := skeletonKey{template: template, lang: lang, event: data.Event.ID, version: data.Event.UpdatedAt}
+	key := skeletonKey{template: template, lang: lang, event: data.Event.ID, version: data.Event.UpdatedAt, code: data.CheckinCode != ""}
 	sk := m.skeletons.get(key)
 	if sk == nil {
 		marked := data
 		marked.Name, marked.ManageURL, marked.Position = nameMark, m.BaseURL+"/r/"+tokenMark, positionMark
+		if data.CheckinCode != "" {
+			marked.CheckinCode = codeMark
+		}
 		e, err := m.Emails.Render(template, lang, m.BaseURL, marked)
 		if err != nil {
 			return e, err
@@ -308,8 +345,9 @@ func (m *Mail) render(template, lang string, n Notice, data MessageData) (web.Em
 	}
 	return web.Email{
 		Subject: sk.subject,
-		Text:    fill(sk.text, data.Name, n.Token, data.Position),
-		HTML:    fill(sk.html, htmlText(data.Name), n.Token, data.Position),
+		// the name is only in the greeting, which has the first name
+		Text: fill(sk.text, web.FirstName(data.Name), n.Token, data.CheckinCode, data.Position),
+		HTML: fill(sk.html, htmlText(web.FirstName(data.Name)), n.Token, data.CheckinCode, data.Position),
 	}, nil
 }
 
@@ -335,17 +373,19 @@ func cut(s string) []piece {
 	return ps
 }
 
-// fill puts name, token and position into the holes.
-func fill(ps []piece, name, token string, position int) string {
+// fill puts name, token, check-in code and position into the holes.
+func fill(ps []piece, name, token, code string, position int) string {
 	pos := strconv.Itoa(position)
 	var b strings.Builder
-	b.Grow(sumLen(ps) + 4*(len(name)+len(token)+len(pos)))
+	b.Grow(sumLen(ps) + 4*(len(name)+len(token)+len(code)+len(pos)))
 	for _, p := range ps {
 		switch p.hole {
 		case holeName:
 			b.WriteString(name)
 		case holeToken:
 			b.WriteString(token)
+		case holeCode:
+			b.WriteString(code)
 		case holePosition:
 			b.WriteString(pos)
 		default:

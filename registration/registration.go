@@ -98,6 +98,9 @@ type Registration struct {
 	CancelledAt time.Time // zero unless cancelled
 	// Position on the waiting list (1 is next in line); 0 unless waiting.
 	Position int
+	// CheckinCode is set when the registration was just made (the finders
+	// leave it empty: see checkinCodeOf).
+	CheckinCode string
 }
 
 // Confirmed, Waiting and Cancelled report the status.

@@ -80,10 +80,17 @@ func TestSkeletonEmailsMatchRendering(t *testing.T) {
 		if mailed == res.Token {
 			t.Fatal("the email carries the browser's link")
 		}
-		want, err := emails.Render(template, lang, a.Config.BaseURL, registration.MessageData{
+		data := registration.MessageData{
 			Name: name, Event: full, Position: res.Registration.Position,
 			ManageURL: a.Config.BaseURL + "/r/" + mailed, EventURL: a.Config.BaseURL + "/events/" + ev.Slug,
-		})
+		}
+		if res.Registration.Confirmed() {
+			if err := a.DB.Read().QueryRow(`SELECT checkin_code FROM registrations WHERE id = ?`, res.Registration.ID).
+				Scan(&data.CheckinCode); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := emails.Render(template, lang, a.Config.BaseURL, data)
 		if err != nil {
 			t.Fatal(err)
 		}

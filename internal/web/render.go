@@ -97,6 +97,15 @@ func NewRenderer(fsys fs.FS, cat *Catalogue, baseURL string) (*Renderer, error) 
 	return r, nil
 }
 
+// FirstName is the first of a person's names, for a greeting ("Hei
+// Kari,"): a double name written with a hyphen stays whole.
+func FirstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return name
+}
+
 // Funcs are the template functions, bound to one language.
 func (r *Renderer) Funcs(lang string) template.FuncMap {
 	return template.FuncMap{
@@ -112,6 +121,7 @@ func (r *Renderer) Funcs(lang string) template.FuncMap {
 		"isodate":    func(t time.Time) string { return t.In(Oslo).Format(time.RFC3339) },
 		"asset":      func(name string) string { return r.assets[name] },
 		"paragraphs": Paragraphs,
+		"firstName":  FirstName,
 		"langURL":    LangURL,
 		"nok":        func(n int) string { return FormatNOK(lang, n) },
 		"add":        func(a, b int) int { return a + b },
