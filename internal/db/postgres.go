@@ -233,9 +233,7 @@ func (d *DB) watchWrites() {
 // generation, and the hooks run (the mail worker looks for mail).
 func (d *DB) changedElsewhere() {
 	d.generation.Add(1)
-	for _, fn := range d.onCommit {
-		fn()
-	}
+	d.runHooks()
 }
 
 func (d *DB) stopPostgres() {
