@@ -25,21 +25,24 @@ import (
 var migrationFS embed.FS
 
 func (d *DB) migrate(ctx context.Context) error {
+	if d.dialect == Postgres {
+		// instances that start together migrate one at a time: the second
+		// finds every migration recorded. The lock is the session's, on
+		// the write pool's one connection, so it is held across the
+		// migrations' transactions. It is taken before schema_migrations
+		// is made: CREATE TABLE IF NOT EXISTS is no guard against another
+		// session making the table at the same moment (the loser fails on
+		// a unique index of the catalogue, pg_type_typname_nsp_index).
+		if _, err := d.write.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
+			return fmt.Errorf("db: wait for other instances' migrations: %w", err)
+		}
+		defer d.write.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
+	}
 	if _, err := d.write.ExecContext(ctx, translateSchema(d.dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY,
 		applied_at TIMESTAMP NOT NULL
 	)`)); err != nil {
 		return fmt.Errorf("db: create schema_migrations: %w", err)
-	}
-	if d.dialect == Postgres {
-		// instances that start together migrate one at a time: the second
-		// finds every migration recorded. The lock is the session's, on
-		// the write pool's one connection, so it is held across the
-		// migrations' transactions.
-		if _, err := d.write.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
-			return fmt.Errorf("db: wait for other instances' migrations: %w", err)
-		}
-		defer d.write.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
