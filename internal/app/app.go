@@ -55,6 +55,9 @@ type App struct {
 
 	// jobs run in the background while the app serves (see Serve).
 	jobs []func(ctx context.Context)
+	// instance names this App in the claims of jobs (jobs.go), so that of
+	// the instances serving one database one runs each job at a time.
+	instance string
 
 	listener net.Listener
 	server   *http.Server
@@ -67,7 +70,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	d.SetLogger(logger)
-	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
+	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d),
+		instance: newInstanceName()}
 	// Address keys stored before the one address parser: an international
 	// domain becomes an A-label, so look-ups by either spelling find them.
 	if n, err := RekeyAddresses(ctx, d); err != nil {
