@@ -100,15 +100,22 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	return a, nil
 }
 
+// loadDemo loads the demo into an empty database; of instances starting
+// together on one, the first loads it and the others find it there.
 func (a *App) loadDemo(ctx context.Context) error {
-	empty, err := demo.Empty(ctx, a.DB)
-	if err != nil || !empty {
+	// a read first: a database with events (every start but the first)
+	// takes no write transaction, which would tell the other instances of
+	// a change
+	if empty, err := demo.Empty(ctx, a.DB); err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations); err != nil {
+	loaded, err := demo.LoadIfEmpty(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations)
+	if err != nil {
 		return err
 	}
-	a.Logger.Info("demo data loaded")
+	if loaded {
+		a.Logger.Info("demo data loaded")
+	}
 	return nil
 }
 
