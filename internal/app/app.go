@@ -55,6 +55,9 @@ type App struct {
 
 	// jobs run in the background while the app serves (see Serve).
 	jobs []func(ctx context.Context)
+	// instance names this App in the claims of jobs (jobs.go), so that of
+	// the instances serving one database one runs each job at a time.
+	instance string
 
 	listener net.Listener
 	server   *http.Server
@@ -67,7 +70,8 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	d.SetLogger(logger)
-	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d)}
+	a := &App{Config: cfg, Logger: logger, DB: d, Accounts: organisers.NewStore(d), Registrations: registration.NewService(d),
+		instance: newInstanceName()}
 	// Address keys stored before the one address parser: an international
 	// domain becomes an A-label, so look-ups by either spelling find them.
 	if n, err := RekeyAddresses(ctx, d); err != nil {
@@ -96,15 +100,22 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 	return a, nil
 }
 
+// loadDemo loads the demo into an empty database; of instances starting
+// together on one, the first loads it and the others find it there.
 func (a *App) loadDemo(ctx context.Context) error {
-	empty, err := demo.Empty(ctx, a.DB)
-	if err != nil || !empty {
+	// a read first: a database with events (every start but the first)
+	// takes no write transaction, which would tell the other instances of
+	// a change
+	if empty, err := demo.Empty(ctx, a.DB); err != nil || !empty {
 		return err
 	}
-	if err := demo.Load(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations); err != nil {
+	loaded, err := demo.LoadIfEmpty(ctx, a.DB, demo.Logins(a.Accounts), demo.Registrations)
+	if err != nil {
 		return err
 	}
-	a.Logger.Info("demo data loaded")
+	if loaded {
+		a.Logger.Info("demo data loaded")
+	}
 	return nil
 }
 

@@ -11,19 +11,23 @@ import (
 
 // jobLease is how long a claim on a job lasts: longer than any run takes.
 // A job whose instance died is taken over by another once it runs out.
-const jobLease = 30 * time.Minute
+// A variable so that a test can see the takeover without waiting half an
+// hour; nothing else changes it.
+var jobLease = 30 * time.Minute
 
 // jobTick is how often an instance looks whether a job is due: a job
 // whose last run was on an instance that died is run by another within
 // this, not a whole interval later.
 const jobTick = time.Minute
 
-// instanceName names this process in job claims.
-var instanceName = func() string {
+// newInstanceName is a random name for an App in job claims (App.instance).
+// It is the App's, not the process's: two Apps in one process (tests) are
+// two instances, as two processes would be.
+func newInstanceName() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}()
+}
 
 // every runs fn now and then every interval until ctx is done, on one
 // instance at a time of those serving the database (see claimJob);
@@ -53,15 +57,19 @@ func (a *App) runJob(ctx context.Context, name string, interval time.Duration, f
 	}
 	runErr := fn(ctx)
 	// The claim ends either way; a run that failed is not recorded as done,
-	// so the next look (any instance's) runs it again.
-	err = a.DB.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx, now time.Time) error {
+	// so the next look (any instance's) runs it again. A run cut short by
+	// a shutdown (ctx done) ends its claim too, so none of its statements
+	// take ctx: left, the claim would keep every instance from the job for
+	// the whole lease.
+	ctx = context.WithoutCancel(ctx)
+	err = a.DB.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
 		done := `, done_at = ?`
 		args := []any{now}
 		if runErr != nil {
 			done, args = ``, nil
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET holder = '', lease_until = NULL`+done+` WHERE name = ? AND holder = ?`,
-			append(args, name, instanceName)...)
+			append(args, name, a.instance)...)
 		return err
 	})
 	if runErr != nil {
@@ -84,7 +92,7 @@ func (a *App) claimJob(ctx context.Context, name string, interval time.Duration)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET holder = ?, lease_until = ?
 			WHERE name = ? AND (lease_until IS NULL OR lease_until < ?) AND (done_at IS NULL OR done_at <= ?)`,
-			instanceName, now.Add(jobLease), name, now, now.Add(-interval).Add(jobSlack))
+			a.instance, now.Add(jobLease), name, now, now.Add(-interval).Add(slack(interval)))
 		if err != nil {
 			return err
 		}
@@ -102,3 +110,8 @@ func (a *App) claimJob(ctx context.Context, name string, interval time.Duration)
 // that ticks a little early (the ticker's and the database's clocks) do
 // not make a run wait a whole tick more.
 const jobSlack = 5 * time.Second
+
+// slack is jobSlack for a job of interval, and at most a tenth of it: a
+// slack as long as a short interval (a test's) would let every tick run
+// the job, on every instance in turn.
+func slack(interval time.Duration) time.Duration { return min(jobSlack, interval/10) }

@@ -63,8 +63,12 @@ type DB struct {
 	// pages key on it, so a cached page is never older than the last write.
 	generation atomic.Uint64
 
-	// onCommit runs after every committed Tx (set once, before use).
-	onCommit []func()
+	// onCommit runs after every committed Tx, and on PostgreSQL after
+	// every other instance's commit (see changedElsewhere). The listener
+	// that hears those runs from the open, before the app has registered
+	// its hooks, so the list is replaced whole (OnCommit), never changed
+	// where a reader may be reading it.
+	onCommit atomic.Pointer[[]func()]
 
 	// gate admits writers one at a time in arrival order (see Tx).
 	gate chan struct{}
@@ -251,15 +255,34 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) e
 func (d *DB) committed() {
 	d.wrote()
 	d.generation.Add(1)
-	for _, fn := range d.onCommit {
-		fn()
-	}
+	d.runHooks()
 }
 
 // OnCommit registers fn to run after every committed transaction, e.g. to
 // wake the mail worker once the messages a change queued are visible.
-// Register before the database is used; fn must be quick and not block.
-func (d *DB) OnCommit(fn func()) { d.onCommit = append(d.onCommit, fn) }
+// Register before the database is written; fn must be quick and not block.
+func (d *DB) OnCommit(fn func()) {
+	for {
+		old := d.onCommit.Load()
+		var fns []func()
+		if old != nil {
+			fns = append(fns, *old...)
+		}
+		fns = append(fns, fn)
+		if d.onCommit.CompareAndSwap(old, &fns) {
+			return
+		}
+	}
+}
+
+// runHooks runs the OnCommit hooks.
+func (d *DB) runHooks() {
+	if fns := d.onCommit.Load(); fns != nil {
+		for _, fn := range *fns {
+			fn()
+		}
+	}
+}
 
 // Touch marks the data as changed without a transaction of ours (after a
 // maintenance statement on Write()).

@@ -66,6 +66,28 @@ const changesChannel = "moteplass_changes"
 // migrationLock is the advisory lock key held while migrating.
 const migrationLock = 7270001
 
+// LockDemo is the key of LockTx held while the demo is loaded (internal/demo).
+// The keys are numbered here, in one place, so that no two uses share one.
+const LockDemo = 7270002
+
+// LockTx makes tx wait until no other instance's transaction holds key,
+// and holds it until tx ends: the transactions of every instance that
+// take key run one after the other, and each sees what the one before it
+// committed (PostgreSQL's READ COMMITTED takes a new snapshot for each
+// statement, so for those after the lock). On PostgreSQL it is an
+// advisory transaction lock; on SQLite every write transaction already
+// holds the one write lock of the file (BEGIN IMMEDIATE), so there is
+// nothing to take.
+func (d *DB) LockTx(ctx context.Context, tx *sql.Tx, key int64) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, key); err != nil {
+		return fmt.Errorf("db: wait for lock %d: %w", key, err)
+	}
+	return nil
+}
+
 // postgres is what a PostgreSQL DB adds to DB.
 type postgres struct {
 	config   *pgx.ConnConfig
@@ -236,9 +258,7 @@ func (d *DB) watchWrites() {
 // generation, and the hooks run (the mail worker looks for mail).
 func (d *DB) changedElsewhere() {
 	d.generation.Add(1)
-	for _, fn := range d.onCommit {
-		fn()
-	}
+	d.runHooks()
 }
 
 func (d *DB) stopPostgres() {

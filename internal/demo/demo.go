@@ -14,19 +14,45 @@ import (
 	"github.com/moteplass/moteplass/internal/db"
 )
 
-// Empty reports whether the database has no events yet.
+// Empty reports whether the database has no events yet: a read, the cheap
+// look before LoadIfEmpty, which writes.
 func Empty(ctx context.Context, d *db.DB) (bool, error) {
+	return empty(ctx, d.Read())
+}
+
+// queryer is a pool or a transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func empty(ctx context.Context, q queryer) (bool, error) {
 	var n int
-	if err := d.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err != nil {
 		return false, fmt.Errorf("demo: count events: %w", err)
 	}
 	return n == 0, nil
 }
 
-// Load writes the demo data in one transaction. Extra steps (registrations,
+// LoadIfEmpty writes the demo data in one transaction when the database
+// has no events, and reports whether it did. Extra steps (registrations,
 // organiser logins) run after the events exist, in the same transaction.
-func Load(ctx context.Context, d *db.DB, extra ...func(ctx context.Context, tx *sql.Tx, now time.Time, w *World) error) error {
-	return d.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+//
+// Instances that start together on one empty database load it once: the
+// look for events is made inside the loading transaction, after it has
+// taken db.LockDemo, so the second instance waits for the first to commit
+// and then finds its events. (Looking first and loading in a transaction
+// of its own let both find the database empty; the second then failed on
+// the unique slugs, and did not start.)
+func LoadIfEmpty(ctx context.Context, d *db.DB, extra ...func(ctx context.Context, tx *sql.Tx, now time.Time, w *World) error) (bool, error) {
+	loaded := false
+	err := d.Tx(ctx, func(tx *sql.Tx, now time.Time) error {
+		loaded = false
+		if err := d.LockTx(ctx, tx, db.LockDemo); err != nil {
+			return err
+		}
+		if ok, err := empty(ctx, tx); err != nil || !ok {
+			return err
+		}
 		w, err := build(ctx, tx, now)
 		if err != nil {
 			return err
@@ -36,8 +62,10 @@ func Load(ctx context.Context, d *db.DB, extra ...func(ctx context.Context, tx *
 				return err
 			}
 		}
+		loaded = true
 		return nil
 	})
+	return loaded && err == nil, err
 }
 
 // World is what the demo created, for the extra steps.

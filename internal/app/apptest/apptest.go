@@ -36,8 +36,16 @@ type Options struct {
 // when the test ends.
 func New(t testing.TB, opt Options) *app.App {
 	t.Helper()
+	return NewOn(t, DatabaseFor(t), opt)
+}
+
+// NewOn starts an app on the database dsn names, which other apps of the
+// test may share (two instances on one PostgreSQL database). It is closed
+// when the test ends.
+func NewOn(t testing.TB, dsn string, opt Options) *app.App {
+	t.Helper()
 	cfg := app.DefaultConfig()
-	cfg.DB = DatabaseFor(t)
+	cfg.DB = dsn
 	cfg.Addr = "127.0.0.1:0"
 	cfg.Demo = "off"
 	cfg.SignupRate = 0
