@@ -309,7 +309,13 @@ func calBuildCounter(t testing.TB, a *app.App) (http.Handler, *atomic.Int64) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(web.Language(web.Cookies{}))
-	h.CalendarRoutes(r)
+	// the feeds' routes, as internal/app/routes.go has them
+	for path, feed := range map[string]gin.HandlerFunc{
+		"/calendar.ics": h.FeedAll, "/regions/:slug/calendar.ics": h.FeedRegion, "/organisers/:slug/calendar.ics": h.FeedOrganiser,
+	} {
+		r.GET(path, feed)
+		r.HEAD(path, feed)
+	}
 	return r, &builds
 }
 
