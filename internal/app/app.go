@@ -129,15 +129,9 @@ func (a *App) wire() (*gin.Engine, error) {
 
 	// Registrants hear of every change by email, queued in the transaction
 	// of the change; organisers' changes to events reach them the same way.
-	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL}
-	a.Registrations.Notify = func(ctx context.Context, tx registration.Tx, now time.Time, n registration.Notice) error {
-		if err := mail.Notify(ctx, tx, now, n); err != nil {
-			return err
-		}
-		// counted before the commit: a rolled-back change (rare) counts too
-		a.Metrics.CountNotice(n.Kind)
-		return nil
-	}
+	// Each notice is counted (sign-ups, promotions) as its email is queued.
+	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL, OnNotice: a.Metrics.CountNotice}
+	a.Registrations.Notify = mail.Notify
 	reminderLead := time.Duration(a.Config.ReminderHours) * time.Hour
 	a.jobs = append(a.jobs, a.every("reminders", 10*time.Minute, func(ctx context.Context) error {
 		_, err := a.Registrations.QueueReminders(ctx, mail, reminderLead)
