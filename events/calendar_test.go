@@ -114,8 +114,8 @@ type calICALJS struct {
 }
 
 // calReadICALJS reads a calendar with ical.js, Mozilla's parser, as
-// ical_test.go does (that helper lives in package events; this file is in
-// events_test). Without node or the package it skips, except in CI.
+// ical_icaljs_test.go does (that helper lives in package events; this file
+// is in events_test). Without node or the package it skips, except in CI.
 func calReadICALJS(t *testing.T, b []byte) calICALJS {
 	t.Helper()
 	var cal calICALJS
