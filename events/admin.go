@@ -24,39 +24,20 @@ import (
 	"github.com/moteplass/moteplass/organisers"
 )
 
-// adminHandler serves the organiser pages of events. It reads who is asking
-// from organisers' middleware and uses its cookies for flash messages.
-type adminHandler struct {
+// Admin serves the organiser pages of events, on the /admin group (which
+// runs organisers' Authenticate) behind Require: check-in volunteers see
+// only the home list; everything else is for organisers and admins, and
+// each event or series is checked against the user's organisation. It
+// reads who is asking from organisers' middleware and uses its cookies for
+// flash messages. The routes are in internal/app/routes.go.
+type Admin struct {
 	*Handler
 	acc *organisers.Handler
 }
 
-// AdminRoutes registers the organiser pages on the /admin group (which runs
-// organisers' Authenticate). Check-in volunteers see only the home list;
-// everything else is for organisers and admins, and each event or series
-// is checked against the user's organisation.
-func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
-	a := &adminHandler{Handler: h, acc: acc}
-	anyRole := acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser, organisers.RoleCheckIn)
-	manage := acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
-
-	admin.GET("", anyRole, a.home)
-	admin.GET("/events/new", manage, a.newEvent)
-	admin.POST("/events", manage, a.createEvent)
-	admin.GET("/events/:id", manage, a.editEvent)
-	admin.POST("/events/:id", manage, a.saveEvent)
-	admin.POST("/events/:id/publish", manage, a.publish)
-	admin.POST("/events/:id/unpublish", manage, a.unpublish)
-	admin.POST("/events/:id/duplicate", manage, a.duplicate)
-	admin.GET("/events/:id/cancel", manage, a.cancelForm)
-	admin.POST("/events/:id/cancel", manage, a.cancel)
-	admin.GET("/series/new", manage, a.newSeries)
-	admin.POST("/series", manage, a.createSeries)
-	admin.GET("/series/:id", manage, a.showSeries)
-	admin.POST("/series/:id", manage, a.saveSeries)
-	onlyAdmin := acc.Require(organisers.RoleAdmin)
-	admin.GET("/organisations", onlyAdmin, a.organisations)
-	admin.POST("/organisations", onlyAdmin, a.createOrganisation)
+// NewAdmin serves the organiser pages next to the public ones of h.
+func NewAdmin(h *Handler, acc *organisers.Handler) *Admin {
+	return &Admin{Handler: h, acc: acc}
 }
 
 // ---- home ----
@@ -82,7 +63,8 @@ type HomeRow struct {
 // maxPast is how many past events the home page lists.
 const maxPast = 50
 
-func (a *adminHandler) home(c *gin.Context) {
+// Home is GET /admin: the organiser's events, upcoming and past, and series.
+func (a *Admin) Home(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	orgs, err := a.Store.FindOrganisers(c.Request.Context())
 	if err != nil {
@@ -167,7 +149,7 @@ func organiserByID(orgs []Organiser, id int64) (Organiser, bool) {
 
 // render renders an organiser page, never indexed. A form sent back with
 // errors says so first in its title, which screen readers announce.
-func (a *adminHandler) render(c *gin.Context, status int, page, title string, data any, notices ...string) {
+func (a *Admin) render(c *gin.Context, status int, page, title string, data any, notices ...string) {
 	if status == http.StatusUnprocessableEntity {
 		title = a.R.T(c, "admin.error_prefix") + " " + title
 	}
@@ -182,12 +164,12 @@ func (a *adminHandler) render(c *gin.Context, status int, page, title string, da
 
 // loadEvent reads the event of the :id in the path, with its agenda, if
 // the user may manage it.
-func (a *adminHandler) loadEvent(c *gin.Context) (Event, error) {
+func (a *Admin) loadEvent(c *gin.Context) (Event, error) {
 	return ForUser(c.Request.Context(), a.Store.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
 // formContext is what the forms are checked against, for this user.
-func (a *adminHandler) formContext(c *gin.Context) (formContext, error) {
+func (a *Admin) formContext(c *gin.Context) (formContext, error) {
 	u := organisers.CurrentUser(c)
 	regions, err := a.Store.FindRegions(c.Request.Context())
 	if err != nil {
@@ -234,12 +216,14 @@ type Vocabulary struct {
 var vocabulary = Vocabulary{Formats: Formats, Modes: Modes, Levels: Levels, Roles: Roles, Sectors: Sectors,
 	Facilitations: Facilitations, Themes: Themes, Languages: EventLanguages}
 
-func (a *adminHandler) newEvent(c *gin.Context) {
+// NewEvent is GET /admin/events/new: the empty event form.
+func (a *Admin) NewEvent(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	a.renderEventForm(c, http.StatusOK, Event{}, NewEventForm(u.OrganiserID), FormErrors{})
 }
 
-func (a *adminHandler) editEvent(c *gin.Context) {
+// EditEvent is GET /admin/events/{id}: the event form.
+func (a *Admin) EditEvent(c *gin.Context) {
 	ev, err := a.loadEvent(c)
 	if err != nil {
 		a.R.Fail(c, err)
@@ -248,7 +232,7 @@ func (a *adminHandler) editEvent(c *gin.Context) {
 	a.renderEventForm(c, http.StatusOK, ev, EventFormOf(ev), FormErrors{})
 }
 
-func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, form EventForm, errs FormErrors, notices ...string) {
+func (a *Admin) renderEventForm(c *gin.Context, status int, ev Event, form EventForm, errs FormErrors, notices ...string) {
 	fc, err := a.formContext(c)
 	if err != nil {
 		a.R.Fail(c, err)
@@ -285,7 +269,7 @@ func (a *adminHandler) renderEventForm(c *gin.Context, status int, ev Event, for
 }
 
 // labelled names each message's field for the error summary.
-func (a *adminHandler) labelled(c *gin.Context, errs FormErrors) FormErrors {
+func (a *Admin) labelled(c *gin.Context, errs FormErrors) FormErrors {
 	for i, e := range errs.List {
 		if rest, ok := strings.CutPrefix(e.Field, "agenda."); ok {
 			n, _, _ := strings.Cut(rest, ".")
@@ -301,7 +285,7 @@ func (a *adminHandler) labelled(c *gin.Context, errs FormErrors) FormErrors {
 func eventAdminPath(id int64) string { return "/admin/events/" + strconv.FormatInt(id, 10) }
 
 // checkSlug adds a message when a typed address is another event's.
-func (a *adminHandler) checkSlug(c *gin.Context, errs *FormErrors, slug string, id int64, T func(string, ...any) string) error {
+func (a *Admin) checkSlug(c *gin.Context, errs *FormErrors, slug string, id int64, T func(string, ...any) string) error {
 	if slug == "" {
 		return nil
 	}
@@ -315,7 +299,8 @@ func (a *adminHandler) checkSlug(c *gin.Context, errs *FormErrors, slug string, 
 	return nil
 }
 
-func (a *adminHandler) createEvent(c *gin.Context) {
+// CreateEvent is POST /admin/events: a new draft from the form.
+func (a *Admin) CreateEvent(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	if err := c.Request.ParseForm(); err != nil {
 		a.R.Fail(c, web.ErrBadRequest)
@@ -365,7 +350,8 @@ func (a *adminHandler) createEvent(c *gin.Context) {
 // the form no longer fits; the user sees the form again.
 var errStale = errors.New("events: the event changed while it was edited")
 
-func (a *adminHandler) saveEvent(c *gin.Context) {
+// SaveEvent is POST /admin/events/{id}: the form's changes to the event.
+func (a *Admin) SaveEvent(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	before, err := a.loadEvent(c)
 	if err != nil {
@@ -472,7 +458,7 @@ func hiddenFields(c *gin.Context) []HiddenField {
 
 // statusChange runs one of the buttons on the event's page through
 // Store.Change.
-func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit func(ev *Event) error) {
+func (a *Admin) statusChange(c *gin.Context, action, flash string, edit func(ev *Event) error) {
 	u := organisers.CurrentUser(c)
 	ev, err := a.loadEvent(c)
 	if err != nil {
@@ -496,7 +482,7 @@ func (a *adminHandler) statusChange(c *gin.Context, action, flash string, edit f
 
 // refused shows the event's page with the reason when err is a refusal
 // of the button.
-func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
+func (a *Admin) refused(c *gin.Context, ev Event, err error) bool {
 	r, ok := web.AsConflict(err)
 	if !ok {
 		return false
@@ -505,15 +491,19 @@ func (a *adminHandler) refused(c *gin.Context, ev Event, err error) bool {
 	return true
 }
 
-func (a *adminHandler) publish(c *gin.Context) {
+// Publish is POST /admin/events/{id}/publish.
+func (a *Admin) Publish(c *gin.Context) {
 	a.statusChange(c, "event_publish", "flash.event_published", toPublished)
 }
 
-func (a *adminHandler) unpublish(c *gin.Context) {
+// Unpublish is POST /admin/events/{id}/unpublish: back to a draft.
+func (a *Admin) Unpublish(c *gin.Context) {
 	a.statusChange(c, "event_unpublish", "flash.event_unpublished", toDraft)
 }
 
-func (a *adminHandler) cancelForm(c *gin.Context) {
+// CancelForm is GET /admin/events/{id}/cancel: "are you sure?", and how
+// many registrants hear of it.
+func (a *Admin) CancelForm(c *gin.Context) {
 	ev, err := a.loadEvent(c)
 	if err != nil {
 		a.R.Fail(c, err)
@@ -534,14 +524,15 @@ func (a *adminHandler) cancelForm(c *gin.Context) {
 	})
 }
 
-func (a *adminHandler) cancel(c *gin.Context) {
+// Cancel is POST /admin/events/{id}/cancel.
+func (a *Admin) Cancel(c *gin.Context) {
 	a.statusChange(c, "event_cancel", "flash.event_cancelled", toCancelled)
 }
 
-// duplicate copies an event as a new draft: same dates, text, place,
+// Duplicate copies an event as a new draft: same dates, text, place,
 // target groups and agenda, no registrations. The organiser changes what
 // differs on the copy's page.
-func (a *adminHandler) duplicate(c *gin.Context) {
+func (a *Admin) Duplicate(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	src, err := a.loadEvent(c)
 	if err != nil {

@@ -32,11 +32,13 @@ type OrganisationForm struct {
 	Name, Slug, Kind, ContactEmail, Website string
 }
 
-func (a *adminHandler) organisations(c *gin.Context) {
+// Organisations is GET /admin/organisations: the list, and the form for a
+// new one.
+func (a *Admin) Organisations(c *gin.Context) {
 	a.renderOrganisations(c, http.StatusOK, OrganisationForm{Kind: "public"}, nil)
 }
 
-func (a *adminHandler) renderOrganisations(c *gin.Context, status int, f OrganisationForm, errs map[string]string) {
+func (a *Admin) renderOrganisations(c *gin.Context, status int, f OrganisationForm, errs map[string]string) {
 	orgs, err := a.Store.FindOrganisers(c.Request.Context())
 	if err != nil {
 		a.R.Fail(c, err)
@@ -78,7 +80,8 @@ func (f *OrganisationForm) validate(relayUTF8 bool) map[string]string {
 	return errs
 }
 
-func (a *adminHandler) createOrganisation(c *gin.Context) {
+// CreateOrganisation is POST /admin/organisations.
+func (a *Admin) CreateOrganisation(c *gin.Context) {
 	f := OrganisationForm{
 		Name: strings.TrimSpace(c.PostForm("name")), Slug: strings.TrimSpace(c.PostForm("slug")), Kind: c.PostForm("kind"),
 		ContactEmail: strings.TrimSpace(c.PostForm("contact_email")), Website: strings.TrimSpace(c.PostForm("website")),

@@ -207,11 +207,12 @@ type SeriesFormPage struct {
 	MaxMeetings     int
 }
 
-func (a *adminHandler) newSeries(c *gin.Context) {
+// NewSeries is GET /admin/series/new: the empty series form.
+func (a *Admin) NewSeries(c *gin.Context) {
 	a.renderSeriesForm(c, http.StatusOK, NewSeriesForm(organisers.CurrentUser(c).OrganiserID), FormErrors{})
 }
 
-func (a *adminHandler) renderSeriesForm(c *gin.Context, status int, form SeriesForm, errs FormErrors) {
+func (a *Admin) renderSeriesForm(c *gin.Context, status int, form SeriesForm, errs FormErrors) {
 	fc, err := a.formContext(c)
 	if err != nil {
 		a.R.Fail(c, err)
@@ -225,7 +226,8 @@ func (a *adminHandler) renderSeriesForm(c *gin.Context, status int, form SeriesF
 	a.render(c, status, "admin_series_form", a.R.T(c, "admin.series.new_title"), p)
 }
 
-func (a *adminHandler) createSeries(c *gin.Context) {
+// CreateSeries is POST /admin/series: a series and its meetings.
+func (a *Admin) CreateSeries(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	if err := c.Request.ParseForm(); err != nil {
 		a.R.Fail(c, web.ErrBadRequest)
@@ -304,7 +306,7 @@ type SeriesPage struct {
 
 // loadSeries reads the series of the :id in the path and its meetings, if
 // the user may manage it.
-func (a *adminHandler) loadSeries(c *gin.Context) (Series, []Event, error) {
+func (a *Admin) loadSeries(c *gin.Context) (Series, []Event, error) {
 	u := organisers.CurrentUser(c)
 	id := web.ParseID(c.Param("id"))
 	if id == 0 {
@@ -362,7 +364,8 @@ func (f SeriesEditForm) venueFields() [7]string {
 	return [7]string{f.VenueName, f.VenueStreet, f.VenuePostcode, f.VenueCity, f.VenueLat, f.VenueLon, f.VenueAccess}
 }
 
-func (a *adminHandler) showSeries(c *gin.Context) {
+// ShowSeries is GET /admin/series/{id}: the series and its meetings.
+func (a *Admin) ShowSeries(c *gin.Context) {
 	se, meetings, err := a.loadSeries(c)
 	if err != nil {
 		a.R.Fail(c, err)
@@ -372,7 +375,7 @@ func (a *adminHandler) showSeries(c *gin.Context) {
 	a.renderSeries(c, http.StatusOK, se, meetings, seriesEditFormOf(se, future), FormErrors{})
 }
 
-func (a *adminHandler) renderSeries(c *gin.Context, status int, se Series, meetings []Event, form SeriesEditForm, errs FormErrors) {
+func (a *Admin) renderSeries(c *gin.Context, status int, se Series, meetings []Event, form SeriesEditForm, errs FormErrors) {
 	p := SeriesPage{Series: se, Meetings: meetings, Future: futureMeetings(meetings, a.Now()), Form: form, Errors: a.labelled(c, errs)}
 	if orgs, err := a.Store.FindOrganisers(c.Request.Context()); err == nil {
 		if o, ok := organiserByID(orgs, se.OrganiserID); ok {
@@ -382,9 +385,9 @@ func (a *adminHandler) renderSeries(c *gin.Context, status int, se Series, meeti
 	a.render(c, status, "admin_series", se.Title, p)
 }
 
-// saveSeries applies what changed in the series form (against what it
+// SaveSeries applies what changed in the series form (against what it
 // showed) to every future meeting, each through change, in one transaction.
-func (a *adminHandler) saveSeries(c *gin.Context) {
+func (a *Admin) SaveSeries(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	se, meetings, err := a.loadSeries(c)
 	if err != nil {

@@ -4,8 +4,9 @@ package events_test
 // and a real SQLite file: logging in with the demo logins, creating,
 // publishing, editing (with the confirmation before a change of time or
 // place reaches registrants), cancelling, duplicating and unpublishing an
-// event, creating and changing a network series across a change of
-// daylight saving time, the form's messages, and who may do what.
+// event, the form's messages, and the OnChange hook every change runs. A
+// network series is in admin_series_test.go, who may do what in
+// admin_access_test.go, both languages in admin_language_test.go.
 //
 // Helpers here are prefixed adm so they never clash with the other test
 // files of the package.
@@ -17,7 +18,6 @@ import (
 	"fmt"
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -25,12 +25,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/app"
 	"github.com/moteplass/moteplass/internal/app/apptest"
-	"github.com/moteplass/moteplass/templates"
 )
 
 const (
@@ -512,253 +509,6 @@ func TestAdminValidation(t *testing.T) {
 	})
 }
 
-func TestAdminSeries(t *testing.T) {
-	a := apptest.New(t, apptest.Options{Demo: true})
-	cl := apptest.DemoLogin(t, a.Router, admOrganiser)
-	// next year: 10 and 24 March are winter time, 7 April on summer time
-	// (summer time starts on the last Sunday of March)
-	year := time.Now().In(events.Oslo).Year() + 1
-	hosts := []string{"Skatteetaten", "Statens vegvesen", "NAV", "Lånekassen", "Statsforvalteren i Vestland"}
-	form := url.Values{
-		"title": {"Nettverk for HR-ledere i Bergen"}, "description": {"Et lukket nettverk. Vertskapet går på omgang."},
-		"region": {"bergen"}, "venue_name": {"DFØ Bergen"}, "venue_street": {"Bryggen 1"}, "venue_postcode": {"5003"}, "venue_city": {"Bergen"},
-		"capacity": {"20"}, "invitation_only": {"1"}, "invite_code": {"HR-BERGEN"}, "levels": {"middle"}, "roles": {"hr"},
-		"language": {"nb"}, "count": {"5"}, "first_date": {fmt.Sprintf("%d-03-10", year)}, "start_time": {"09:00"}, "duration": {"4,5"}, "interval": {"2"},
-		"hosts": {strings.Join(hosts, "\r\n") + "\r\n"},
-	}
-	sid := admCreated(t, cl, "/admin/series", form)
-	meetings, _, err := (&events.Store{DB: a.DB}).FindEvents(context.Background(), events.EventFilter{SeriesID: sid, Statuses: events.Statuses})
-	if err != nil || len(meetings) != 5 {
-		t.Fatalf("%d meetings, %v", len(meetings), err)
-	}
-	t.Run("five drafts with their hosts, numbered, at 09:00 Oslo time", func(t *testing.T) {
-		wantUTC := []int{8, 8, 7, 7, 7} // CET is UTC+1, CEST UTC+2
-		for k, m := range meetings {
-			local := m.StartsAt.In(events.Oslo)
-			if local.Format("15:04") != "09:00" || m.StartsAt.UTC().Hour() != wantUTC[k] {
-				t.Errorf("meeting %d starts %s (Oslo) / %s (UTC)", k+1, local, m.StartsAt.UTC())
-			}
-			if want := time.Date(year, 3, 10+14*k, 9, 0, 0, 0, events.Oslo); !m.StartsAt.Equal(want) {
-				t.Errorf("meeting %d on %s, want %s", k+1, local, want)
-			}
-			if got := m.EndsAt.Sub(m.StartsAt); got != 4*time.Hour+30*time.Minute {
-				t.Errorf("meeting %d lasts %s", k+1, got)
-			}
-			if want := fmt.Sprintf("Nettverk for HR-ledere i Bergen, møte %d av 5", k+1); m.Title != want {
-				t.Errorf("title %q, want %q", m.Title, want)
-			}
-			if m.Host != hosts[k] || m.Status != events.StatusDraft || m.Format != "network_meeting" || m.Organiser.Slug != "dfo" ||
-				!m.InvitationOnly || m.InviteCode != "HR-BERGEN" || m.Capacity != 20 || m.Series == nil || m.Series.ID != sid {
-				t.Errorf("meeting %d: host %q status %s format %s organiser %s capacity %d", k+1, m.Host, m.Status, m.Format, m.Organiser.Slug, m.Capacity)
-			}
-			if m.Venue == nil || m.Venue.ID != meetings[0].Venue.ID {
-				t.Errorf("meeting %d has venue %+v; the meetings share one", k+1, m.Venue)
-			}
-		}
-		if n, _ := admAudit(t, a, "series_create", "series", sid); n != 1 {
-			t.Errorf("%d series_create rows", n)
-		}
-	})
-
-	t.Run("the series page lists its meetings", func(t *testing.T) {
-		rec := cl.Get(fmt.Sprintf("/admin/series/%d", sid))
-		apptest.Want(t, rec, http.StatusOK)
-		apptest.Says(t, rec, "møte 1 av 5", "møte 5 av 5", "Lånekassen", "Endringene gjelder de 5 kommende møtene")
-	})
-
-	first := meetings[0]
-	apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/publish", first.ID), url.Values{}), http.StatusSeeOther)
-	admAddRegistrations(t, a, first.ID, "confirmed", 1)
-
-	t.Run("changing the whole series asks first and reaches every future meeting", func(t *testing.T) {
-		edit := url.Values{
-			"title": {"HR-nettverket i Bergen"}, "description": {"Et lukket nettverk. Vertskapet går på omgang."},
-			"venue_name": {"Media City Bergen"}, "venue_street": {"Lars Hilles gate 30"}, "venue_postcode": {"5008"}, "venue_city": {"Bergen"},
-			"venue_lat": {""}, "venue_lon": {""}, "venue_access": {""}, "capacity": {"25"},
-		}
-		rec := cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), edit)
-		apptest.Want(t, rec, http.StatusOK)
-		apptest.Says(t, rec, "1 påmeldt deltaker får en oppdatert kalenderinvitasjon")
-		if got := admEvent(t, a, first.ID); got.Capacity != 20 {
-			t.Fatalf("saved before confirming")
-		}
-		carried := admHidden(rec.Body.String())
-		carried.Set("confirmed", "1")
-		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/series/%d", sid), carried), http.StatusSeeOther)
-		for k, m := range meetings {
-			got := admEvent(t, a, m.ID)
-			if want := fmt.Sprintf("HR-nettverket i Bergen, møte %d av 5", k+1); got.Title != want || got.Capacity != 25 || got.Venue.Name != "Media City Bergen" {
-				t.Errorf("meeting %d: %q capacity %d venue %s", k+1, got.Title, got.Capacity, got.Venue.Name)
-			}
-			if got.Host != hosts[k] || !got.StartsAt.Equal(m.StartsAt) {
-				t.Errorf("meeting %d: host or time changed", k+1)
-			}
-			wantSeq := 1 // the place changed
-			if got.Sequence != wantSeq {
-				t.Errorf("meeting %d: sequence %d", k+1, got.Sequence)
-			}
-			if n, _ := admAudit(t, a, "event_update", "event", m.ID); n != 1 {
-				t.Errorf("meeting %d: %d event_update rows", k+1, n)
-			}
-		}
-		if n, _ := admAudit(t, a, "series_update", "series", sid); n != 1 {
-			t.Errorf("%d series_update rows", n)
-		}
-	})
-
-	t.Run("titles are in the meetings' language", func(t *testing.T) {
-		id := admCreated(t, cl, "/admin/series", admWith(form, "language", "en", "count", "2", "hosts", "", "title", "Digital leadership circle"))
-		ms, _, err := (&events.Store{DB: a.DB}).FindEvents(context.Background(), events.EventFilter{SeriesID: id, Statuses: events.Statuses})
-		if err != nil || len(ms) != 2 || ms[1].Title != "Digital leadership circle, meeting 2 of 2" || ms[1].Language != "en" || ms[1].Host != "" {
-			t.Errorf("%v %+v", err, ms)
-		}
-	})
-
-	t.Run("errors", func(t *testing.T) {
-		for _, tc := range []struct {
-			kv      []string
-			message string
-		}{
-			{[]string{"count", "13"}, "Skriv antall møter som et helt tall fra 1 til 12."},
-			{[]string{"count", "0"}, "Skriv antall møter"},
-			{[]string{"count", "3"}, "Du har skrevet 5 vertskap, men nettverket har bare 3 møter."},
-			{[]string{"duration", "lang"}, "Skriv varigheten i timer"},
-			{[]string{"interval", "0"}, "Skriv antall uker mellom møtene"},
-			{[]string{"first_date", "31.02.2027"}, "Skriv en dato som finnes"},
-			{[]string{"title", ""}, "Fyll inn dette feltet."},
-		} {
-			rec := cl.PostForm("/admin/series", admWith(form, tc.kv...))
-			apptest.Want(t, rec, http.StatusUnprocessableEntity)
-			apptest.Says(t, rec, tc.message)
-			if !strings.Contains(html.UnescapeString(rec.Body.String()), "Statsforvalteren i Vestland") {
-				t.Errorf("%v: the typed hosts are lost", tc.kv)
-			}
-		}
-		if n := admCount(t, a, `SELECT COUNT(*) FROM series`); n != 3 {
-			t.Errorf("%d series after invalid forms, want 3 (demo + ours)", n)
-		}
-	})
-}
-
-func TestAdminAccess(t *testing.T) {
-	a := apptest.New(t, apptest.Options{Demo: true})
-	own := admEventBySlug(t, a, "tid-for-ledelse-bergen-heltid-og-hjemmekontor") // DFØ, published, no registrations
-	other := admEventBySlug(t, a, "varkonferansen-nhh")                          // NHH
-	otherSeries := admEventBySlug(t, a, "administrasjonssjefer-stavanger-mote-1").Series.ID
-	valid := apptest.EditForm(other)
-	p := func(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
-	clients := map[string]*apptest.Client{
-		"anonymous": apptest.NewClient(t, a.Router),
-		"organiser": apptest.DemoLogin(t, a.Router, admOrganiser),
-		"checkin":   apptest.DemoLogin(t, a.Router, admCheckIn),
-		"admin":     apptest.DemoLogin(t, a.Router, admAdmin),
-	}
-	type req struct {
-		who, method, path string
-		want              int
-	}
-	var cases []req
-	// what anyone but an admin gets for another organisation's objects
-	for _, path := range []string{p("/admin/events/%d", other.ID), p("/admin/events/%d/cancel", other.ID), p("/admin/series/%d", otherSeries),
-		"/admin/events/999999", "/admin/events/abc", "/admin/series/999999", "/admin/events/0"} {
-		cases = append(cases, req{"organiser", "GET", path, 403}, req{"checkin", "GET", path, 403}, req{"anonymous", "GET", path, 303})
-	}
-	for _, path := range []string{p("/admin/events/%d", other.ID), p("/admin/events/%d/publish", other.ID), p("/admin/events/%d/unpublish", other.ID),
-		p("/admin/events/%d/duplicate", other.ID), p("/admin/events/%d/cancel", other.ID), p("/admin/series/%d", otherSeries), "/admin/events/999999/publish"} {
-		cases = append(cases, req{"organiser", "POST", path, 403}, req{"checkin", "POST", path, 403}, req{"anonymous", "POST", path, 401})
-	}
-	cases = append(cases,
-		req{"anonymous", "GET", "/admin", 303},
-		req{"anonymous", "GET", "/admin/events/new", 303},
-		req{"anonymous", "POST", "/admin/events", 401},
-		req{"anonymous", "POST", "/admin/series", 401},
-		req{"organiser", "GET", "/admin", 200},
-		req{"organiser", "GET", "/admin/events/new", 200},
-		req{"organiser", "GET", "/admin/series/new", 200},
-		req{"organiser", "GET", p("/admin/events/%d", own.ID), 200},
-		req{"organiser", "GET", p("/admin/events/%d/cancel", own.ID), 200},
-		req{"checkin", "GET", "/admin", 200},
-		req{"checkin", "GET", "/admin/events/new", 403},
-		req{"checkin", "GET", "/admin/series/new", 403},
-		req{"checkin", "GET", p("/admin/events/%d", own.ID), 403},
-		req{"checkin", "GET", p("/admin/events/%d/cancel", own.ID), 403},
-		req{"checkin", "POST", "/admin/events", 403},
-		req{"checkin", "POST", "/admin/series", 403},
-		req{"checkin", "POST", p("/admin/events/%d", own.ID), 403},
-		req{"checkin", "POST", p("/admin/events/%d/unpublish", own.ID), 403},
-		req{"checkin", "POST", p("/admin/events/%d/duplicate", own.ID), 403},
-		req{"checkin", "POST", p("/admin/events/%d/cancel", own.ID), 403},
-		req{"admin", "GET", "/admin", 200},
-		req{"admin", "GET", p("/admin/events/%d", other.ID), 200},
-		req{"admin", "GET", p("/admin/events/%d", own.ID), 200},
-		req{"admin", "GET", p("/admin/events/%d/cancel", other.ID), 200},
-		req{"admin", "GET", p("/admin/series/%d", otherSeries), 200},
-		req{"admin", "GET", "/admin/events/999999", 404},
-		req{"admin", "GET", "/admin/events/abc", 404},
-		req{"admin", "GET", "/admin/series/999999", 404},
-		req{"admin", "POST", "/admin/events/999999/publish", 404},
-		req{"admin", "GET", "/admin/events/new", 200},
-		req{"admin", "GET", "/admin/series/new", 200},
-	)
-	eventsBefore := admCount(t, a, `SELECT COUNT(*) FROM events`)
-	for _, tc := range cases {
-		t.Run(tc.who+" "+tc.method+" "+tc.path, func(t *testing.T) {
-			cl := clients[tc.who]
-			var rec *httptest.ResponseRecorder
-			if tc.method == "GET" {
-				rec = cl.Get(tc.path)
-			} else {
-				rec = cl.PostForm(tc.path, admWith(valid))
-			}
-			apptest.Want(t, rec, tc.want)
-			if tc.want == http.StatusSeeOther && !strings.HasPrefix(rec.Header().Get("Location"), "/admin/login?next=") {
-				t.Errorf("redirect to %q, want the login page", rec.Header().Get("Location"))
-			}
-			if tc.want == http.StatusForbidden && strings.Contains(rec.Body.String(), other.Title) {
-				t.Error("a 403 page shows the event's title")
-			}
-		})
-	}
-	// nothing of the other organisation's changed, whatever was tried
-	got := admEvent(t, a, other.ID)
-	if got.Status != other.Status || got.Title != other.Title || got.Sequence != other.Sequence || !got.UpdatedAt.Equal(other.UpdatedAt) {
-		t.Errorf("NHH's event changed: %s %q seq %d", got.Status, got.Title, got.Sequence)
-	}
-	if n := admCount(t, a, `SELECT COUNT(*) FROM events`); n != eventsBefore {
-		t.Errorf("%d events were created", n-eventsBefore)
-	}
-	if n := admCount(t, a, `SELECT COUNT(*) FROM audit_log WHERE action LIKE 'event_%' OR action LIKE 'series_%'`); n != 0 {
-		t.Errorf("%d audit rows from refused requests", n)
-	}
-
-	t.Run("an admin chooses the organiser", func(t *testing.T) {
-		cl := clients["admin"]
-		id := admCreated(t, cl, "/admin/events", admWith(admForm(), "organiser_id", strconv.FormatInt(other.Organiser.ID, 10)))
-		if got := admEvent(t, a, id).Organiser.ID; got != other.Organiser.ID {
-			t.Errorf("organiser %d, want %d", got, other.Organiser.ID)
-		}
-		rec := cl.PostForm("/admin/events", admWith(admForm(), "organiser_id", "999"))
-		apptest.Want(t, rec, http.StatusUnprocessableEntity)
-		apptest.Says(t, rec, "Velg en arrangør fra lista.")
-	})
-
-	t.Run("a check-in volunteer sees the list and the check-in links only", func(t *testing.T) {
-		admCreated(t, clients["organiser"], "/admin/events", admForm()) // a draft of DFØ's
-		rec := clients["checkin"].Get("/admin")
-		body := rec.Body.String()
-		if !strings.Contains(body, p(`href="/admin/events/%d/checkin"`, own.ID)) {
-			t.Error("no check-in link")
-		}
-		if strings.Contains(body, p(`href="/admin/events/%d"`, own.ID)) || strings.Contains(body, `href="/admin/events/new"`) {
-			t.Error("a check-in volunteer is offered editing")
-		}
-		if strings.Contains(apptest.Text(rec.Body.Bytes()), "Utkast") || strings.Contains(apptest.Text(rec.Body.Bytes()), other.Title) {
-			t.Error("a check-in volunteer sees drafts or another organisation's events")
-		}
-	})
-}
-
 func TestAdminOnChange(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	var (
@@ -880,83 +630,6 @@ func TestSlugify(t *testing.T) {
 	} {
 		if got := events.Slugify(in); got != want {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// admUntranslated finds catalogue keys shown as text (the catalogue shows
-// a missing key as itself).
-var admUntranslated = regexp.MustCompile(`\b(admin|flash|audit\.action|format|level|role|sector|theme|facilitation)\.[a-z_]+(\.[a-z_0-9]+)*\b`)
-
-func TestAdminPagesSpeakBothLanguages(t *testing.T) {
-	a := apptest.New(t, apptest.Options{Demo: true})
-	own := admEventBySlug(t, a, "tid-for-ledelse-bergen-psykologisk-trygghet")
-	series := admEventBySlug(t, a, "administrasjonssjefer-stavanger-mote-1").Series.ID
-	// one of each audit action, for the audit page
-	cl := apptest.DemoLogin(t, a.Router, admAdmin)
-	id := admCreated(t, cl, "/admin/events", admWith(admForm(), "organiser_id", strconv.FormatInt(own.Organiser.ID, 10)))
-	for _, action := range []string{"publish", "cancel", "duplicate"} {
-		apptest.Want(t, cl.PostForm(fmt.Sprintf("/admin/events/%d/%s", id, action), url.Values{}), http.StatusSeeOther)
-	}
-	admCreated(t, cl, "/admin/series", url.Values{"title": {"N"}, "region": {"oslo"}, "organiser_id": {strconv.FormatInt(own.Organiser.ID, 10)},
-		"venue_name": {"V"}, "venue_city": {"Oslo"}, "capacity": {"10"}, "language": {"en"}, "count": {"1"}, "first_date": {admDay(30)}, "start_time": {"10:00"}, "duration": {"2"}, "interval": {"1"}})
-	for _, lang := range []string{"nb", "en"} {
-		t.Run(lang, func(t *testing.T) {
-			cl := apptest.DemoLogin(t, a.Router, admAdmin)
-			cl.Header.Set("Accept-Language", lang)
-			moved := admWith(apptest.EditForm(admEvent(t, a, own.ID)), "start_time", "07:30")
-			if admEvent(t, a, own.ID).ConfirmedCount == 0 {
-				t.Fatal("the demo event has no registrations to confirm a change for")
-			}
-			pages := map[string]*httptest.ResponseRecorder{
-				"home":        cl.Get("/admin"),
-				"new event":   cl.Get("/admin/events/new"),
-				"edit":        cl.Get(fmt.Sprintf("/admin/events/%d", own.ID)),
-				"cancel":      cl.Get(fmt.Sprintf("/admin/events/%d/cancel", own.ID)),
-				"new series":  cl.Get("/admin/series/new"),
-				"series":      cl.Get(fmt.Sprintf("/admin/series/%d", series)),
-				"confirm":     cl.PostForm(fmt.Sprintf("/admin/events/%d", own.ID), moved),
-				"all errors":  cl.PostForm("/admin/events", url.Values{"agenda.0.title": {""}, "agenda.0.time": {"x"}, "levels": {"x"}, "mode": {"digital"}, "invitation_only": {"1"}, "capacity": {"x"}, "price": {"x"}, "venue_lat": {"x"}}),
-				"series errs": cl.PostForm("/admin/series", url.Values{"count": {"99"}, "hosts": {"a"}, "venue_lat": {"1"}}),
-				"refused":     cl.PostForm(fmt.Sprintf("/admin/events/%d/unpublish", own.ID), url.Values{}),
-				"audit":       cl.Get("/admin/audit"),
-			}
-			for name, rec := range pages {
-				if rec.Code >= 500 {
-					t.Errorf("%s: status %d", name, rec.Code)
-				}
-				text := apptest.Text(rec.Body.Bytes())
-				if m := admUntranslated.FindString(text); m != "" {
-					t.Errorf("%s shows the key %q", name, m)
-				}
-				if !strings.Contains(rec.Body.String(), `<html lang="`+lang+`"`) {
-					t.Errorf("%s is not in %s", name, lang)
-				}
-			}
-		})
-	}
-}
-
-func TestAdminCatalogueHasBothLanguages(t *testing.T) {
-	keys := map[string]map[string]bool{}
-	for _, lang := range []string{"nb", "en"} {
-		var m map[string]any
-		if _, err := toml.DecodeFS(templates.FS, "locales/admin."+lang+".toml", &m); err != nil {
-			t.Fatal(err)
-		}
-		keys[lang] = map[string]bool{}
-		for k := range m {
-			keys[lang][k] = true
-		}
-	}
-	for k := range keys["nb"] {
-		if !keys["en"][k] {
-			t.Errorf("%s is in bokmål only", k)
-		}
-	}
-	for k := range keys["en"] {
-		if !keys["nb"][k] {
-			t.Errorf("%s is in English only", k)
 		}
 	}
 }

@@ -94,7 +94,9 @@ type APIList struct {
 	Next    string     `json:"next,omitempty"`
 }
 
-func (h *Handler) apiList(c *gin.Context) {
+// APIListing is GET /api/v1/events: a page of events, filtered as the
+// listing is.
+func (h *Handler) APIListing(c *gin.Context) {
 	q := ParseListQuery(c.Request.URL.Query())
 	if q.Region != "" {
 		// as on the pages: an unknown region is a bad value, not an empty list
@@ -128,7 +130,8 @@ func (h *Handler) apiList(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (h *Handler) apiDetail(c *gin.Context) {
+// APIDetail is GET /api/v1/events/{slug}: one event.
+func (h *Handler) APIDetail(c *gin.Context) {
 	ev, err := h.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		h.R.FailAPI(c, err)

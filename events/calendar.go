@@ -21,29 +21,19 @@ const feedHistory = 30 * 24 * time.Hour
 // of an hour.
 const publicCalendar = "public, max-age=900"
 
-// CalendarRoutes registers the .ics downloads and subscription feeds.
-// /events/{slug}.ics shares its route with the event page (see Routes).
-func (h *Handler) CalendarRoutes(r gin.IRouter) {
-	for _, route := range []struct {
-		path    string
-		handler gin.HandlerFunc
-	}{
-		{"/calendar.ics", h.feedAll},
-		{"/regions/:slug/calendar.ics", h.feedRegion},
-		{"/organisers/:slug/calendar.ics", h.feedOrganiser},
-	} {
-		r.GET(route.path, route.handler)
-		r.HEAD(route.path, route.handler)
-	}
-}
+// The subscription feeds, each served as serveFeed says; the routes (GET
+// and HEAD) are in internal/app/routes.go. /events/{slug}.ics, one event,
+// shares its route with the event page (EventPage).
 
-func (h *Handler) feedAll(c *gin.Context) {
+// FeedAll is GET /calendar.ics: the whole calendar.
+func (h *Handler) FeedAll(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
 		return h.R.T(c, "calendar.all"), nil
 	})
 }
 
-func (h *Handler) feedRegion(c *gin.Context) {
+// FeedRegion is GET /regions/{slug}/calendar.ics.
+func (h *Handler) FeedRegion(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
 		r, err := h.Store.FindRegionBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {
@@ -54,7 +44,8 @@ func (h *Handler) feedRegion(c *gin.Context) {
 	})
 }
 
-func (h *Handler) feedOrganiser(c *gin.Context) {
+// FeedOrganiser is GET /organisers/{slug}/calendar.ics.
+func (h *Handler) FeedOrganiser(c *gin.Context) {
 	h.serveFeed(c, func(q *ListQuery) (string, error) {
 		o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), c.Param("slug"))
 		if err != nil {

@@ -114,8 +114,8 @@ type calICALJS struct {
 }
 
 // calReadICALJS reads a calendar with ical.js, Mozilla's parser, as
-// ical_test.go does (that helper lives in package events; this file is in
-// events_test). Without node or the package it skips, except in CI.
+// ical_icaljs_test.go does (that helper lives in package events; this file
+// is in events_test). Without node or the package it skips, except in CI.
 func calReadICALJS(t *testing.T, b []byte) calICALJS {
 	t.Helper()
 	var cal calICALJS
@@ -309,7 +309,13 @@ func calBuildCounter(t testing.TB, a *app.App) (http.Handler, *atomic.Int64) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(web.Language(web.Cookies{}))
-	h.CalendarRoutes(r)
+	// the feeds' routes, as internal/app/routes.go has them
+	for path, feed := range map[string]gin.HandlerFunc{
+		"/calendar.ics": h.FeedAll, "/regions/:slug/calendar.ics": h.FeedRegion, "/organisers/:slug/calendar.ics": h.FeedOrganiser,
+	} {
+		r.GET(path, feed)
+		r.HEAD(path, feed)
+	}
 	return r, &builds
 }
 

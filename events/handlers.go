@@ -44,54 +44,51 @@ func NewHandler(d *db.DB, r *web.Renderer, baseURL string) *Handler {
 	}
 }
 
-// Routes registers the public pages and the API.
-func (h *Handler) Routes(r gin.IRouter) {
-	for path, page := range map[string]func(c *gin.Context) (int, []byte, error){
-		"/": h.list, "/regions/:slug": h.region, "/organisers/:slug": h.organiser,
-	} {
-		r.GET(path, h.cached(page))
-		r.HEAD(path, h.cached(page))
+// The public pages, each served from the page cache (see cached). The
+// routes are in internal/app/routes.go.
+
+// Listing is GET /: the coming events, filtered by the query.
+func (h *Handler) Listing(c *gin.Context) { h.cached(c, h.list) }
+
+// RegionListing is GET /regions/{slug}: the listing of one region.
+func (h *Handler) RegionListing(c *gin.Context) { h.cached(c, h.region) }
+
+// OrganiserListing is GET /organisers/{slug}: the listing of one organiser.
+func (h *Handler) OrganiserListing(c *gin.Context) { h.cached(c, h.organiser) }
+
+// EventPage is GET /events/{slug}: the event's page. /events/{slug}.ics,
+// the event to add to a calendar, shares the route: a path parameter is
+// the whole segment, so the router cannot tell the two apart.
+func (h *Handler) EventPage(c *gin.Context) {
+	if strings.HasSuffix(c.Param("slug"), ".ics") {
+		h.eventICS(c)
+		return
 	}
-	detail := h.cached(h.detail)
-	eventPage := func(c *gin.Context) {
-		// /events/{slug}.ics shares the route with the page
-		if strings.HasSuffix(c.Param("slug"), ".ics") {
-			h.eventICS(c)
-			return
-		}
-		detail(c)
-	}
-	r.GET("/events/:slug", eventPage)
-	r.HEAD("/events/:slug", eventPage)
-	h.CalendarRoutes(r)
-	r.GET("/api/v1/events", h.apiList)
-	r.GET("/api/v1/events/:slug", h.apiDetail)
+	h.cached(c, h.detail)
 }
 
 // cached serves a page from the page cache when the data has not changed
-// since it was rendered. Pages differ only by language and URL; the CSRF
-// token is put in at write time.
-func (h *Handler) cached(render func(c *gin.Context) (int, []byte, error)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		useCache := !web.HasFlash(c)
-		key := web.Lang(c) + "|" + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
-		gen := h.Store.DB.Generation()
-		if useCache {
-			if page, ok := h.Cache.Get(key, gen); ok {
-				web.WriteHTML(c, http.StatusOK, page.Body)
-				return
-			}
-		}
-		status, body, err := render(c)
-		if err != nil {
-			h.R.Fail(c, err)
+// since it was rendered, else renders it. Pages differ only by language
+// and URL; the CSRF token is put in at write time.
+func (h *Handler) cached(c *gin.Context, render func(c *gin.Context) (int, []byte, error)) {
+	useCache := !web.HasFlash(c)
+	key := web.Lang(c) + "|" + c.Request.URL.Path + "?" + c.Request.URL.RawQuery
+	gen := h.Store.DB.Generation()
+	if useCache {
+		if page, ok := h.Cache.Get(key, gen); ok {
+			web.WriteHTML(c, http.StatusOK, page.Body)
 			return
 		}
-		if useCache && status == http.StatusOK {
-			h.Cache.Put(key, gen, web.CachedPage{Body: body})
-		}
-		web.WriteHTML(c, status, body)
 	}
+	status, body, err := render(c)
+	if err != nil {
+		h.R.Fail(c, err)
+		return
+	}
+	if useCache && status == http.StatusOK {
+		h.Cache.Put(key, gen, web.CachedPage{Body: body})
+	}
+	web.WriteHTML(c, status, body)
 }
 
 // ListPage is the data of the listing pages (/, a region, an organiser).

@@ -38,32 +38,6 @@ func NewHandler(f *Followup, r *web.Renderer, ck web.Cookies) *Handler {
 	return &Handler{F: f, R: r.WithBusyPage("intro.busy"), Cookies: ck, Events: &events.Store{DB: f.DB}}
 }
 
-// Routes registers the public pages the emails link to.
-func (h *Handler) Routes(r gin.IRouter) {
-	g := r.Group("/introductions", web.Private)
-	g.GET("/stop/:token", h.stopForm)
-	g.POST("/stop/:token", h.stop)
-	g.GET("/met/:token", h.meetForm)
-	g.POST("/met/:token", h.meet)
-}
-
-// AdminRoutes registers the organiser's follow-up pages on the /admin group
-// (which runs organisers' Authenticate): for organisers and admins who may
-// manage the event.
-func (h *Handler) AdminRoutes(admin gin.IRouter, acc *organisers.Handler) {
-	manage := acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
-	g := admin.Group("/events/:id/followup", manage)
-	g.GET("", h.show)
-	g.POST("", h.generate)
-	g.POST("/regenerate", h.regenerate)
-	g.POST("/move", h.move)
-	g.POST("/remove", h.remove)
-	g.GET("/approve", h.approveForm)
-	g.POST("/approve", h.approve)
-	g.POST("/seeds/:group/start", h.startNetwork)
-	g.POST("/seeds/:group/invite", h.inviteNetwork)
-}
-
 func followupPath(eventID int64) string {
 	return "/admin/events/" + strconv.FormatInt(eventID, 10) + "/followup"
 }
@@ -157,7 +131,8 @@ func (h *Handler) loadEvent(c *gin.Context) (events.Event, error) {
 	return events.ForUser(c.Request.Context(), h.F.DB.Read(), organisers.CurrentUser(c), web.ParseID(c.Param("id")), organisers.Manage)
 }
 
-func (h *Handler) show(c *gin.Context) {
+// Show is GET /admin/events/{id}/followup: the follow-up page.
+func (h *Handler) Show(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -316,7 +291,8 @@ func (h *Handler) changed(c *gin.Context, ev events.Event, err error, flash stri
 	c.Redirect(http.StatusSeeOther, followupPath(ev.ID))
 }
 
-func (h *Handler) generate(c *gin.Context) {
+// Generate is POST /admin/events/{id}/followup: the first proposal.
+func (h *Handler) Generate(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -326,7 +302,8 @@ func (h *Handler) generate(c *gin.Context) {
 	h.changed(c, ev, err, "flash.followup_generated")
 }
 
-func (h *Handler) regenerate(c *gin.Context) {
+// Regenerate is POST /admin/events/{id}/followup/regenerate: a new proposal.
+func (h *Handler) Regenerate(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -336,7 +313,8 @@ func (h *Handler) regenerate(c *gin.Context) {
 	h.changed(c, ev, err, "flash.followup_regenerated")
 }
 
-func (h *Handler) move(c *gin.Context) {
+// Move is POST /admin/events/{id}/followup/move: a person to another group.
+func (h *Handler) Move(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -358,7 +336,9 @@ func (h *Handler) move(c *gin.Context) {
 	h.changed(c, ev, err, "flash.followup_moved")
 }
 
-func (h *Handler) remove(c *gin.Context) {
+// Remove is POST /admin/events/{id}/followup/remove: a person out of the
+// proposal.
+func (h *Handler) Remove(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -384,7 +364,9 @@ type ApprovePage struct {
 	Alone     int
 }
 
-func (h *Handler) approveForm(c *gin.Context) {
+// ApproveForm is GET /admin/events/{id}/followup/approve: "send these
+// introductions?".
+func (h *Handler) ApproveForm(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -415,7 +397,9 @@ func (h *Handler) approveForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "followup_approve", pg)
 }
 
-func (h *Handler) approve(c *gin.Context) {
+// Approve is POST /admin/events/{id}/followup/approve: the introductions are
+// sent.
+func (h *Handler) Approve(c *gin.Context) {
 	ev, err := h.loadEvent(c)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -425,14 +409,16 @@ func (h *Handler) approve(c *gin.Context) {
 	h.changed(c, ev, err, "flash.followup_sent")
 }
 
-func (h *Handler) startNetwork(c *gin.Context) {
+// StartNetwork is POST /admin/events/{id}/followup/seeds/{group}/start.
+func (h *Handler) StartNetwork(c *gin.Context) {
 	h.seedAction(c, func(ctx context.Context, u *organisers.User, eventID, groupID int64) error {
 		_, err := h.F.StartNetwork(ctx, u, eventID, groupID)
 		return err
 	}, "flash.followup_network_started")
 }
 
-func (h *Handler) inviteNetwork(c *gin.Context) {
+// InviteNetwork is POST /admin/events/{id}/followup/seeds/{group}/invite.
+func (h *Handler) InviteNetwork(c *gin.Context) {
 	h.seedAction(c, func(ctx context.Context, u *organisers.User, eventID, groupID int64) error {
 		_, err := h.F.InviteNetwork(ctx, u, eventID, groupID)
 		return err
@@ -462,7 +448,9 @@ type StopPage struct {
 	Done   bool
 }
 
-func (h *Handler) stopForm(c *gin.Context) {
+// StopForm is GET /introductions/stop/{token}: a button to stop future
+// introductions.
+func (h *Handler) StopForm(c *gin.Context) {
 	token := c.Param("token")
 	done := c.Query("done") == "1"
 	if !done {
@@ -476,7 +464,8 @@ func (h *Handler) stopForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "intro_stop", pg)
 }
 
-func (h *Handler) stop(c *gin.Context) {
+// Stop is POST /introductions/stop/{token}.
+func (h *Handler) Stop(c *gin.Context) {
 	token := c.Param("token")
 	lang := web.Lang(c)
 	if err := h.F.Stop(c.Request.Context(), token, lang, h.R.T(c, "intro.stop.wording")); err != nil {
@@ -495,7 +484,8 @@ type MeetPage struct {
 	Saved  bool
 }
 
-func (h *Handler) meetForm(c *gin.Context) {
+// MeetForm is GET /introductions/met/{token}: "did you meet?".
+func (h *Handler) MeetForm(c *gin.Context) {
 	token := c.Param("token")
 	q, err := h.F.Question(c.Request.Context(), token)
 	if err != nil {
@@ -512,7 +502,8 @@ func (h *Handler) meetForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "intro_met", pg)
 }
 
-func (h *Handler) meet(c *gin.Context) {
+// Meet is POST /introductions/met/{token}: the answer.
+func (h *Handler) Meet(c *gin.Context) {
 	token := c.Param("token")
 	var yes bool
 	switch c.PostForm("answer") {

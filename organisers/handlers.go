@@ -43,22 +43,6 @@ type Organisation struct {
 	Name string
 }
 
-// Routes registers the account pages on the /admin group, which runs
-// Authenticate. Everything else under /admin belongs to the domain
-// packages, behind Require.
-func (h *Handler) Routes(admin gin.IRouter) {
-	admin.GET("/login", h.loginForm)
-	admin.POST("/login", h.login)
-	admin.POST("/logout", h.logout)
-	admin.GET("/reset", h.resetRequestForm)
-	admin.POST("/reset", h.resetRequest)
-	admin.GET("/reset/:token", h.resetForm)
-	admin.POST("/reset/:token", h.reset)
-	admin.GET("/users", h.Require(RoleAdmin), h.users)
-	admin.POST("/users", h.Require(RoleAdmin), h.createUser)
-	admin.GET("/audit", h.Require(RoleAdmin, RoleOrganiser), h.audit)
-}
-
 // LoginPage is the data of the login form.
 type LoginPage struct {
 	Email string
@@ -66,7 +50,8 @@ type LoginPage struct {
 	Error string
 }
 
-func (h *Handler) loginForm(c *gin.Context) {
+// LoginForm is GET /admin/login.
+func (h *Handler) LoginForm(c *gin.Context) {
 	if CurrentUser(c) != nil {
 		c.Redirect(http.StatusSeeOther, "/admin")
 		return
@@ -76,7 +61,8 @@ func (h *Handler) loginForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "admin_login", p)
 }
 
-func (h *Handler) login(c *gin.Context) {
+// Login is POST /admin/login: a session cookie for the right password.
+func (h *Handler) Login(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	lp := LoginPage{Email: email, Next: safeNext(c.PostForm("next"))}
 	// Every attempt counts against the client address. Wrong passwords
@@ -166,7 +152,8 @@ func sameSitePath(p string) bool {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-func (h *Handler) logout(c *gin.Context) {
+// Logout is POST /admin/logout.
+func (h *Handler) Logout(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil {
 		if err := h.Store.DeleteSession(c.Request.Context(), token); err != nil {
 			c.Error(err)
@@ -185,15 +172,16 @@ type ResetPage struct {
 	Error string
 }
 
-func (h *Handler) resetRequestForm(c *gin.Context) {
+// ResetRequestForm is GET /admin/reset: the form that asks for a reset link.
+func (h *Handler) ResetRequestForm(c *gin.Context) {
 	h.renderResetRequest(c, http.StatusOK, ResetPage{})
 }
 
-// resetRequest answers the same, in the same time, whether the account
+// ResetRequest answers the same, in the same time, whether the account
 // exists or not: it asks the database nothing and leaves the rest to the
 // background sender. Only the address's form is checked here; that it is
 // unsendable says nothing about whether someone has it.
-func (h *Handler) resetRequest(c *gin.Context) {
+func (h *Handler) ResetRequest(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	if !h.PerAddress.Allow(clientKey(h.ClientIP.Of(c))) {
 		h.R.Fail(c, web.Errorf(http.StatusTooManyRequests, "error.rate_limited"))
@@ -224,7 +212,8 @@ func (h *Handler) resetUser(ctx context.Context, token string) (int64, error) {
 	return id, err
 }
 
-func (h *Handler) resetForm(c *gin.Context) {
+// ResetForm is GET /admin/reset/{token}: the form for a new password.
+func (h *Handler) ResetForm(c *gin.Context) {
 	if _, err := h.resetUser(c.Request.Context(), c.Param("token")); err != nil {
 		h.R.Fail(c, err)
 		return
@@ -235,7 +224,8 @@ func (h *Handler) resetForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "admin_reset", p)
 }
 
-func (h *Handler) reset(c *gin.Context) {
+// Reset is POST /admin/reset/{token}: the new password.
+func (h *Handler) Reset(c *gin.Context) {
 	token := c.Param("token")
 	if _, err := h.resetUser(c.Request.Context(), token); err != nil {
 		h.R.Fail(c, err)
@@ -270,7 +260,8 @@ type UserForm struct {
 	OrganiserID       int64
 }
 
-func (h *Handler) users(c *gin.Context) {
+// Users is GET /admin/users: the accounts, and the form for a new one.
+func (h *Handler) Users(c *gin.Context) {
 	h.renderUsers(c, http.StatusOK, UserForm{Role: RoleOrganiser}, "")
 }
 
@@ -288,7 +279,8 @@ func (h *Handler) renderUsers(c *gin.Context, status int, form UserForm, msg str
 	h.R.Render(c, status, "admin_users", h.R.NewPage(c, h.R.T(c, "users.title"), UsersPage{Users: us, Organisations: orgs, Form: form, Error: msg}))
 }
 
-func (h *Handler) createUser(c *gin.Context) {
+// CreateUser is POST /admin/users.
+func (h *Handler) CreateUser(c *gin.Context) {
 	form := UserForm{Email: strings.TrimSpace(c.PostForm("email")), Name: strings.TrimSpace(c.PostForm("name")), Role: c.PostForm("role")}
 	form.OrganiserID = web.ParseID(c.PostForm("organiser_id"))
 	password := c.PostForm("password")
@@ -325,7 +317,8 @@ func (h *Handler) createUser(c *gin.Context) {
 // AuditPage is the data of the audit log page.
 type AuditPage struct{ Entries []AuditEntry }
 
-func (h *Handler) audit(c *gin.Context) {
+// Audit is GET /admin/audit: the audit log.
+func (h *Handler) Audit(c *gin.Context) {
 	u := CurrentUser(c)
 	org := u.OrganiserID
 	if u.IsAdmin() {

@@ -28,23 +28,8 @@ func NewHandler(rights *Rights, manage *registration.Handler, r *web.Renderer) *
 	return &Handler{Rights: rights, Manage: manage, R: r}
 }
 
-// Routes registers the person's pages under the manage link.
-func (p *Handler) Routes(r gin.IRouter) {
-	m := r.Group("/r", web.Private)
-	m.GET("/:token/export.json", p.export)
-	m.GET("/:token/delete", p.deleteForm)
-	m.POST("/:token/delete", p.delete)
-}
-
-// AdminRoutes registers the organisers' erasure page on the /admin group.
-func (p *Handler) AdminRoutes(admin gin.IRouter, accounts *organisers.Handler) {
-	allowed := accounts.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
-	admin.GET("/erase", allowed, p.eraseForm)
-	admin.POST("/erase", allowed, p.erase)
-}
-
-// export is GET /r/{token}/export.json: a JSON file to save.
-func (p *Handler) export(c *gin.Context) {
+// Export is GET /r/{token}/export.json: a JSON file to save.
+func (p *Handler) Export(c *gin.Context) {
 	l, ok := p.Manage.LookupProven(c)
 	if !ok {
 		return
@@ -76,7 +61,8 @@ type DeletePage struct {
 	ExportURL string
 }
 
-func (p *Handler) deleteForm(c *gin.Context) {
+// DeleteForm is GET /r/{token}/delete: "are you sure?", and what goes.
+func (p *Handler) DeleteForm(c *gin.Context) {
 	l, ok := p.Manage.LookupProven(c)
 	if !ok {
 		return
@@ -95,9 +81,9 @@ func (p *Handler) deleteForm(c *gin.Context) {
 	p.R.Render(c, http.StatusOK, "manage_delete", pg)
 }
 
-// delete is POST /r/{token}/delete. The manage link stops working with it,
+// Delete is POST /r/{token}/delete. The manage link stops working with it,
 // so the answer is the privacy page with a message.
-func (p *Handler) delete(c *gin.Context) {
+func (p *Handler) Delete(c *gin.Context) {
 	l, ok := p.Manage.LookupProven(c)
 	if !ok {
 		return
@@ -119,7 +105,8 @@ type ErasePage struct {
 	IsAdmin bool
 }
 
-func (p *Handler) eraseForm(c *gin.Context) {
+// EraseForm is GET /admin/erase: the form for erasure on a person's request.
+func (p *Handler) EraseForm(c *gin.Context) {
 	p.renderErase(c, http.StatusOK, ErasePage{})
 }
 
@@ -130,11 +117,11 @@ func (p *Handler) renderErase(c *gin.Context, status int, data ErasePage) {
 	p.R.Render(c, status, "admin_erase", pg)
 }
 
-// erase is POST /admin/erase: an admin erases everything about an address;
+// Erase is POST /admin/erase: an admin erases everything about an address;
 // an organiser only its registrations for their organisation's events.
 // Every organisation affected records it in its audit log (how many
 // registrations went, never the address).
-func (p *Handler) erase(c *gin.Context) {
+func (p *Handler) Erase(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	form := ErasePage{Email: strings.TrimSpace(c.PostForm("email"))}
 	addr, _, err := registration.ParseEmail(form.Email)

@@ -12,12 +12,13 @@ package registration
 //	/admin/events/:id/dashboard          the event in numbers (dashboard_page.go)
 //	/admin/dashboard                     every event in numbers
 //
-// Admins and the event's organisers may use all of them; check-in
-// volunteers of the organisation only the check-in pages. Another
-// organisation's event, or an id that does not exist, gets the same 403 (an
-// admin a 404), so ids cannot be probed. Every change is a POST with the
-// CSRF token, answered with a redirect and a flash message (PRG), and is
-// written to the audit log in its own transaction.
+// Admins and the event's organisers may use all of them; check-in volunteers
+// of the organisation only the check-in pages (the roles are Require's in
+// the route table, internal/app/routes.go; the organisation is checked here,
+// by events.ForUser). Another organisation's event, or an id that does not
+// exist, gets the same 403 (an admin a 404), so ids cannot be probed. Every
+// change is a POST with the CSRF token, answered with a redirect and a flash
+// message (PRG), and is written to the audit log in its own transaction.
 //
 // Database calls take c.Request.Context(), never the *gin.Context: gin
 // reuses a Context once the handler returns.
@@ -52,38 +53,6 @@ type AttendeesHandler struct {
 // database is "a lot is happening, nothing has changed" (503).
 func NewAttendeesHandler(s *Service, m *Mail, r *web.Renderer, acc *organisers.Handler) *AttendeesHandler {
 	return &AttendeesHandler{Service: s, Mail: m, Events: &events.Store{DB: s.DB}, R: r.WithBusyPage("error.attendees.busy"), Acc: acc}
-}
-
-// Routes registers the public route of this file set: the QR code of a
-// manage link, /r/{token}/qr.png, shown on the manage page and in emails.
-func (h *AttendeesHandler) Routes(r gin.IRouter) {
-	r.GET("/r/:token/qr.png", web.Private, h.qrPNG)
-}
-
-// AdminRoutes registers the organiser pages on the /admin group (which runs
-// organisers' Authenticate).
-func (h *AttendeesHandler) AdminRoutes(admin gin.IRouter) {
-	manage := h.Acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser)
-	door := h.Acc.Require(organisers.RoleAdmin, organisers.RoleOrganiser, organisers.RoleCheckIn)
-
-	admin.GET("/dashboard", manage, h.dashboard)
-	admin.GET("/checkin/:code", door, h.checkinByCode)
-
-	ev := admin.Group("/events/:id")
-	ev.GET("/attendees", manage, h.list)
-	ev.GET("/attendees.csv", manage, h.exportCSV)
-	ev.GET("/attendees/new", manage, h.addForm)
-	ev.POST("/attendees", manage, h.add)
-	ev.POST("/attendees/:reg/move", manage, h.move)
-	ev.GET("/attendees/:reg/remove", manage, h.removeForm)
-	ev.POST("/attendees/:reg/remove", manage, h.remove)
-	ev.GET("/checkin", door, h.checkinPage)
-	ev.POST("/checkin/:reg", door, h.checkIn)
-	ev.POST("/checkin/:reg/undo", door, h.checkInUndo)
-	ev.GET("/message", manage, h.messageForm)
-	ev.POST("/message/preview", manage, h.messagePreview)
-	ev.POST("/message", manage, h.messageSend)
-	ev.GET("/dashboard", manage, h.eventDashboard)
 }
 
 // ---- finding what the user may see ----
@@ -175,7 +144,9 @@ type AttendeesPage struct {
 	CSVURL    string
 }
 
-func (h *AttendeesHandler) list(c *gin.Context) {
+// List is GET /admin/events/{id}/attendees: the list, with search and status
+// filter.
+func (h *AttendeesHandler) List(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -222,7 +193,9 @@ type AttendeesMovePage struct {
 	Status   string
 }
 
-func (h *AttendeesHandler) move(c *gin.Context) {
+// Move is POST /admin/events/{id}/attendees/{reg}/move: to or from the
+// waiting list.
+func (h *AttendeesHandler) Move(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -271,7 +244,9 @@ type AttendeesAddPage struct {
 	Existing *Registration
 }
 
-func (h *AttendeesHandler) addForm(c *gin.Context) {
+// AddForm is GET /admin/events/{id}/attendees/new: the form to add a
+// registration by hand.
+func (h *AttendeesHandler) AddForm(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -300,7 +275,8 @@ func (h *AttendeesHandler) renderAdd(c *gin.Context, status int, ev events.Event
 	})
 }
 
-func (h *AttendeesHandler) add(c *gin.Context) {
+// Add is POST /admin/events/{id}/attendees: a registration added by hand.
+func (h *AttendeesHandler) Add(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -354,7 +330,9 @@ type AttendeesRemovePage struct {
 	Max      int
 }
 
-func (h *AttendeesHandler) removeForm(c *gin.Context) {
+// RemoveForm is GET /admin/events/{id}/attendees/{reg}/remove: "are you
+// sure?", with a reason.
+func (h *AttendeesHandler) RemoveForm(c *gin.Context) {
 	ev, a, ok := h.removable(c)
 	if !ok {
 		return
@@ -398,7 +376,8 @@ func (h *AttendeesHandler) renderRemove(c *gin.Context, status int, ev events.Ev
 	})
 }
 
-func (h *AttendeesHandler) remove(c *gin.Context) {
+// Remove is POST /admin/events/{id}/attendees/{reg}/remove.
+func (h *AttendeesHandler) Remove(c *gin.Context) {
 	ev, a, ok := h.removable(c)
 	if !ok {
 		return

@@ -56,7 +56,9 @@ func (h *AttendeesHandler) messagePage(c *gin.Context, ev events.Event, d Messag
 	return p, Recipients(all, d.Group), nil
 }
 
-func (h *AttendeesHandler) messageForm(c *gin.Context) {
+// MessageForm is GET /admin/events/{id}/message: a message to a group of
+// registrants.
+func (h *AttendeesHandler) MessageForm(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -87,7 +89,9 @@ func checkDraft(p *MessagePage, to []Attendee) bool {
 	return len(p.Problems) == 0
 }
 
-func (h *AttendeesHandler) messagePreview(c *gin.Context) {
+// MessagePreview is POST /admin/events/{id}/message/preview: the message as
+// the first recipient gets it.
+func (h *AttendeesHandler) MessagePreview(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -119,7 +123,9 @@ func (h *AttendeesHandler) messagePreview(c *gin.Context) {
 	h.render(c, http.StatusOK, "admin_message_preview", h.R.T(c, "message.preview.title"), p)
 }
 
-func (h *AttendeesHandler) messageSend(c *gin.Context) {
+// MessageSend is POST /admin/events/{id}/message: the message queued to the
+// group.
+func (h *AttendeesHandler) MessageSend(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)

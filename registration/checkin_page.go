@@ -58,7 +58,8 @@ func checkinRows(all []Attendee, query string) []Attendee {
 	return out
 }
 
-func (h *AttendeesHandler) checkinPage(c *gin.Context) {
+// CheckinPage is GET /admin/events/{id}/checkin: check-in at the door.
+func (h *AttendeesHandler) CheckinPage(c *gin.Context) {
 	ev, err := h.event(c, organisers.CheckIn)
 	if err != nil {
 		h.R.Fail(c, err)
@@ -96,9 +97,9 @@ func (h *AttendeesHandler) renderCheckin(c *gin.Context, ev events.Event, q stri
 	h.render(c, http.StatusOK, "admin_checkin", h.R.T(c, "checkin.title", "Title", ev.Title), p)
 }
 
-// checkinByCode is GET /admin/checkin/:code, the address in a person's QR
+// CheckinByCode is GET /admin/checkin/:code, the address in a person's QR
 // code: their entry alone, for staff who may check in at the event.
-func (h *AttendeesHandler) checkinByCode(c *gin.Context) {
+func (h *AttendeesHandler) CheckinByCode(c *gin.Context) {
 	code := c.Param("code")
 	regID, eventID, err := h.Service.FindCheckinCode(c.Request.Context(), code)
 	if err != nil {
@@ -113,8 +114,11 @@ func (h *AttendeesHandler) checkinByCode(c *gin.Context) {
 	h.renderCheckin(c, ev, "", regID, code)
 }
 
-func (h *AttendeesHandler) checkIn(c *gin.Context)     { h.setCheckedIn(c, true) }
-func (h *AttendeesHandler) checkInUndo(c *gin.Context) { h.setCheckedIn(c, false) }
+// CheckIn is POST /admin/events/{id}/checkin/{reg}.
+func (h *AttendeesHandler) CheckIn(c *gin.Context) { h.setCheckedIn(c, true) }
+
+// CheckInUndo is POST /admin/events/{id}/checkin/{reg}/undo.
+func (h *AttendeesHandler) CheckInUndo(c *gin.Context) { h.setCheckedIn(c, false) }
 
 func (h *AttendeesHandler) setCheckedIn(c *gin.Context, in bool) {
 	ev, err := h.event(c, organisers.CheckIn)
@@ -155,10 +159,10 @@ func (h *AttendeesHandler) setCheckedIn(c *gin.Context, in bool) {
 	h.redirect(c, back, flash)
 }
 
-// qrPNG is GET /r/{token}/qr.png: the QR code of the registration's
+// QRCode is GET /r/{token}/qr.png: the QR code of the registration's
 // check-in entry, for the manage page and the confirmation email. A
 // cancelled registration, or a link that expired, has none.
-func (h *AttendeesHandler) qrPNG(c *gin.Context) {
+func (h *AttendeesHandler) QRCode(c *gin.Context) {
 	l, err := h.Service.Lookup(c.Request.Context(), c.Param("token"))
 	r := l.Registration
 	if err != nil || r.Cancelled() {

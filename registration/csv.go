@@ -156,9 +156,9 @@ func csvFileName(ev events.Event, now time.Time) string {
 	return fmt.Sprintf("deltakere-%s-%s.csv", slug, now.In(web.Oslo).Format("2006-01-02"))
 }
 
-// exportCSV is GET /admin/events/:id/attendees.csv, with the list's search
+// ExportCSV is GET /admin/events/:id/attendees.csv, with the list's search
 // and filter (?q=, ?status=). The export is written to the audit log.
-func (h *AttendeesHandler) exportCSV(c *gin.Context) {
+func (h *AttendeesHandler) ExportCSV(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)

@@ -73,7 +73,9 @@ func (h *AttendeesHandler) mixCharts(c *gin.Context, t Tally) []ChartView {
 	}
 }
 
-func (h *AttendeesHandler) dashboard(c *gin.Context) {
+// Dashboard is GET /admin/dashboard: the published events of the user's
+// organisation (every one, for admins) in numbers.
+func (h *AttendeesHandler) Dashboard(c *gin.Context) {
 	u := organisers.CurrentUser(c)
 	ctx := c.Request.Context()
 	p := DashboardPage{IsAdmin: u.IsAdmin()}
@@ -130,7 +132,8 @@ func (h *AttendeesHandler) dashboard(c *gin.Context) {
 	h.render(c, http.StatusOK, "admin_dashboard", h.R.T(c, "dashboard.title"), p)
 }
 
-func (h *AttendeesHandler) eventDashboard(c *gin.Context) {
+// EventDashboard is GET /admin/events/{id}/dashboard: the event in numbers.
+func (h *AttendeesHandler) EventDashboard(c *gin.Context) {
 	ev, err := h.event(c, organisers.Manage)
 	if err != nil {
 		h.R.Fail(c, err)

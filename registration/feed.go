@@ -220,24 +220,22 @@ func (s *Service) personalFeedContent(ctx context.Context, pf PersonalFeed, now 
 	return fc, nil
 }
 
-// FeedRoutes registers the personal feeds and the reset of a feed's
-// address (from a manage page).
-func (h *Handler) FeedRoutes(r gin.IRouter) {
-	f := &feedHandler{Handler: h, cache: web.NewPageCache(time.Hour, 1000)}
-	r.GET("/feeds/:file", f.serve)
-	r.HEAD("/feeds/:file", f.serve)
-	r.POST("/r/:token/feed/reset", web.Private, f.reset)
+// NewFeeds serves the personal feeds of h's registrations: GET and HEAD
+// /feeds/{token}.ics, and the reset of a feed's address from the manage
+// page (POST /r/{token}/feed/reset).
+func NewFeeds(h *Handler) *Feeds {
+	return &Feeds{Handler: h, cache: web.NewPageCache(time.Hour, 1000)}
 }
 
-// feedHandler serves the personal feeds, each built once per change of the
+// Feeds serves the personal feeds, each built once per change of the
 // data (as the public feeds) and kept by token.
-type feedHandler struct {
+type Feeds struct {
 	*Handler
 	cache *web.PageCache
 }
 
-// serve is GET /feeds/{token}.ics.
-func (f *feedHandler) serve(c *gin.Context) {
+// Serve is GET /feeds/{token}.ics.
+func (f *Feeds) Serve(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex")
@@ -262,7 +260,7 @@ func (f *feedHandler) serve(c *gin.Context) {
 	events.WriteCalendar(c, page, "private, max-age=900", "")
 }
 
-func (f *feedHandler) build(ctx context.Context, token string) (web.CachedPage, error) {
+func (f *Feeds) build(ctx context.Context, token string) (web.CachedPage, error) {
 	pf, err := findFeed(ctx, f.Service.DB.Read(), feedFilter{Token: token})
 	if err != nil {
 		return web.CachedPage{}, err
@@ -280,9 +278,9 @@ func (f *feedHandler) build(ctx context.Context, token string) (web.CachedPage, 
 	return web.CachedPage{Body: body, ETag: events.CalendarETag(body), Modified: fc.Modified.UTC().Truncate(time.Second)}, nil
 }
 
-// reset is POST /r/{token}/feed/reset: a new address for the person's feed,
+// Reset is POST /r/{token}/feed/reset: a new address for the person's feed,
 // then back to the manage page.
-func (f *feedHandler) reset(c *gin.Context) {
+func (f *Feeds) Reset(c *gin.Context) {
 	l, ok := f.lookupProven(c)
 	if !ok {
 		return

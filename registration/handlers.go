@@ -39,21 +39,6 @@ func NewHandler(s *Service, ev *events.Handler, r *web.Renderer, ck web.Cookies,
 	return &Handler{Service: s, Events: ev, R: r.WithBusyPage("error.busy"), Cookies: ck, Limiter: lim, ClientIP: ip, Timeout: 5 * time.Second}
 }
 
-// Routes registers the sign-up and the manage link pages.
-func (h *Handler) Routes(r gin.IRouter) {
-	r.POST("/events/:slug/registrations", h.signUp)
-	r.GET("/events/:slug/registered", h.received)
-
-	m := r.Group("/r", web.Private)
-	m.GET("", h.lostForm)
-	m.POST("", h.lost)
-	m.GET("/:token", h.manage)
-	m.POST("/:token", h.update)
-	m.GET("/:token/cancel", h.cancelForm)
-	m.POST("/:token/cancel", h.cancel)
-	m.POST("/:token/email", h.emailLink)
-}
-
 func (h *Handler) now() time.Time { return h.Service.DB.Now().UTC() }
 
 // allow applies the per-address limit; it answers 429 itself when spent.
@@ -66,9 +51,9 @@ func (h *Handler) allow(c *gin.Context) bool {
 	return false
 }
 
-// signUp is POST /events/{slug}/registrations: parse, validate, register,
+// SignUp is POST /events/{slug}/registrations: parse, validate, register,
 // then Post/Redirect/Get to the manage page, which shows the status.
-func (h *Handler) signUp(c *gin.Context) {
+func (h *Handler) SignUp(c *gin.Context) {
 	if !h.allow(c) {
 		return
 	}
@@ -150,7 +135,8 @@ type ReceivedPage struct {
 	Event events.Event
 }
 
-func (h *Handler) received(c *gin.Context) {
+// Received is GET /events/{slug}/registered: "check your email".
+func (h *Handler) Received(c *gin.Context) {
 	ev, err := h.Events.Store.FindEventBySlug(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		h.R.Fail(c, err)
@@ -182,7 +168,8 @@ type ManagePage struct {
 	Feed     FeedLinks // the person's own calendar feed (feed.go), when Proven
 }
 
-func (h *Handler) manage(c *gin.Context) {
+// Manage is GET /r/{token}: the registration's page behind its link.
+func (h *Handler) Manage(c *gin.Context) {
 	l, ok := h.lookup(c)
 	if !ok {
 		return
@@ -249,9 +236,9 @@ func (h *Handler) expired(c *gin.Context, ev events.Event) {
 	h.R.Render(c, http.StatusGone, "manage_expired", p)
 }
 
-// update is POST /r/{token}: new details or new answers to the consent
+// Update is POST /r/{token}: new details or new answers to the consent
 // questions.
-func (h *Handler) update(c *gin.Context) {
+func (h *Handler) Update(c *gin.Context) {
 	l, ok := h.lookup(c)
 	if !ok {
 		return
@@ -271,11 +258,11 @@ func (h *Handler) update(c *gin.Context) {
 	h.redirect(c, "/r/"+c.Param("token"), "flash.registration.updated")
 }
 
-// emailLink is POST /r/{token}/email: send a link for this registration to
+// EmailLink is POST /r/{token}/email: send a link for this registration to
 // its address (throttled), for what the browser's own link cannot open.
 // It tells nobody anything they did not know: the address is the one the
 // form was filled in with.
-func (h *Handler) emailLink(c *gin.Context) {
+func (h *Handler) EmailLink(c *gin.Context) {
 	l, ok := h.lookup(c)
 	if !ok {
 		return
@@ -305,7 +292,8 @@ type CancelPage struct {
 	Back         string
 }
 
-func (h *Handler) cancelForm(c *gin.Context) {
+// CancelForm is GET /r/{token}/cancel: "are you sure?".
+func (h *Handler) CancelForm(c *gin.Context) {
 	l, ok := h.lookup(c)
 	if !ok {
 		return
@@ -327,7 +315,8 @@ func (h *Handler) cancelForm(c *gin.Context) {
 	h.R.Render(c, http.StatusOK, "manage_cancel", p)
 }
 
-func (h *Handler) cancel(c *gin.Context) {
+// Cancel is POST /r/{token}/cancel: the registration is cancelled.
+func (h *Handler) Cancel(c *gin.Context) {
 	l, ok := h.lookup(c)
 	if !ok {
 		return
@@ -344,7 +333,8 @@ type LostPage struct {
 	Form *Form
 }
 
-func (h *Handler) lostForm(c *gin.Context) {
+// LostForm is GET /r: the form that emails a lost manage link.
+func (h *Handler) LostForm(c *gin.Context) {
 	h.renderLost(c, http.StatusOK, nil)
 }
 
@@ -354,9 +344,9 @@ func (h *Handler) renderLost(c *gin.Context, status int, f *Form) {
 	h.R.Render(c, status, "manage_lost", p)
 }
 
-// lost is POST /r: email fresh manage links for an address's registrations.
+// Lost is POST /r: email fresh manage links for an address's registrations.
 // The answer is the same whether or not there are any.
-func (h *Handler) lost(c *gin.Context) {
+func (h *Handler) Lost(c *gin.Context) {
 	if !h.allow(c) {
 		return
 	}

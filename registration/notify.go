@@ -26,6 +26,12 @@ import (
 type Mail struct {
 	Emails  *web.Emails
 	BaseURL string
+	// OnNotice, when set, is told the kind of every notice Notify has
+	// queued (internal/app counts sign-ups and promotions with it). It runs
+	// in the change's transaction, before the commit, so a rolled-back
+	// change (rare) counts too. The other emails (event changes,
+	// reminders, removals, organisers' messages) do not pass through it.
+	OnNotice func(kind string)
 
 	skeletons skeletons
 }
@@ -66,9 +72,16 @@ const (
 	noticeReminder  = "reminder"
 )
 
-// Notify queues the email for n. It is the Service's Notify.
+// Notify queues the email for n, then tells OnNotice. It is the Service's
+// Notify.
 func (m *Mail) Notify(ctx context.Context, tx Tx, now time.Time, n Notice) error {
-	return m.queue(ctx, tx, now, n, nil, "")
+	if err := m.queue(ctx, tx, now, n, nil, ""); err != nil {
+		return err
+	}
+	if m.OnNotice != nil {
+		m.OnNotice(n.Kind)
+	}
+	return nil
 }
 
 func (m *Mail) queue(ctx context.Context, tx Tx, now time.Time, n Notice, changes []string, dedupe string) error {

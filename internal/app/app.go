@@ -1,6 +1,7 @@
 // Package app wires Møteplass together: configuration, the database, the
-// route table and the background workers. cmd/moteplass only parses the
-// command line and calls it, so tests can start the real program.
+// route table (routes.go) and the background workers. cmd/moteplass only
+// parses the command line and calls it, so tests can start the real
+// program.
 package app
 
 import (
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -93,7 +93,7 @@ func NewApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) 
 			return nil, err
 		}
 	}
-	if a.Router, err = a.routes(); err != nil {
+	if a.Router, err = a.wire(); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -119,8 +119,9 @@ func (a *App) loadDemo(ctx context.Context) error {
 	return nil
 }
 
-// routes is the whole URL space, read top to bottom.
-func (a *App) routes() (*gin.Engine, error) {
+// wire makes the pages and the background jobs, and the router that sends
+// requests to the pages (the route table, routes.go).
+func (a *App) wire() (*gin.Engine, error) {
 	cat, err := web.LoadCatalogue(templates.FS, "locales")
 	if err != nil {
 		return nil, err
@@ -131,36 +132,6 @@ func (a *App) routes() (*gin.Engine, error) {
 	}
 	cookies := web.Cookies{Secure: a.Config.HTTPS()}
 
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
-	r.Use(
-		web.RequestLog(a.Logger),
-		a.Metrics.Middleware,
-		rnd.Recovery(),
-		web.SecurityHeaders(a.Config.HTTPS()),
-		web.Language(cookies),
-		// before CSRF, which reads the form: every body capped, none
-		// multipart, a form too large answered as such
-		web.LimitBody(web.MaxFormBytes, func(c *gin.Context, err error) {
-			if strings.HasPrefix(c.Request.URL.Path, "/api/") {
-				rnd.FailAPI(c, err)
-				return
-			}
-			rnd.Fail(c, err)
-		}),
-		web.CSRF(cookies, func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusForbidden, "error.csrf")) }),
-	)
-	r.NoRoute(rnd.NotFound)
-	r.NoMethod(func(c *gin.Context) { rnd.Fail(c, web.Errorf(http.StatusMethodNotAllowed, "error.bad_request")) })
-
-	r.GET("/metrics", a.Metrics.Handler(a.Config.MetricsToken))
-	r.GET("/healthz", a.healthz)
-	r.HEAD("/healthz", a.healthz)
-	r.GET("/static/:hash/*name", web.StaticHandler(templates.FS))
-	r.GET("/privacy", a.privacy(rnd))
-	r.GET("/.well-known/security.txt", a.securityTxt)
-
 	emails, err := web.NewEmails(templates.FS, rnd)
 	if err != nil {
 		return nil, err
@@ -169,15 +140,9 @@ func (a *App) routes() (*gin.Engine, error) {
 
 	// Registrants hear of every change by email, queued in the transaction
 	// of the change; organisers' changes to events reach them the same way.
-	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL}
-	a.Registrations.Notify = func(ctx context.Context, tx registration.Tx, now time.Time, n registration.Notice) error {
-		if err := mail.Notify(ctx, tx, now, n); err != nil {
-			return err
-		}
-		// counted before the commit: a rolled-back change (rare) counts too
-		a.Metrics.CountNotice(n.Kind)
-		return nil
-	}
+	// Each notice is counted (sign-ups, promotions) as its email is queued.
+	mail := &registration.Mail{Emails: emails, BaseURL: a.Config.BaseURL, OnNotice: a.Metrics.CountNotice}
+	a.Registrations.Notify = mail.Notify
 	reminderLead := time.Duration(a.Config.ReminderHours) * time.Hour
 	a.jobs = append(a.jobs, a.every("reminders", 10*time.Minute, func(ctx context.Context) error {
 		_, err := a.Registrations.QueueReminders(ctx, mail, reminderLead)
@@ -188,20 +153,16 @@ func (a *App) routes() (*gin.Engine, error) {
 	ev.Store.OnChange = a.Registrations.EventChanged(mail)
 	a.Events = ev.Store
 	ev.RelayUTF8 = a.Mailer.AcceptsUTF8
-	ev.Routes(r)
 	reg := registration.NewHandler(a.Registrations, ev, rnd, cookies, web.NewLimiter(a.Config.SignupRate), clientIP)
 	// The forms take addresses with non-ASCII before the @ (bjørn@) only
 	// while the relay offers SMTPUTF8, as the mail worker last heard.
 	reg.RelayUTF8 = a.Mailer.AcceptsUTF8
-	reg.Routes(r)
-	reg.FeedRoutes(r)
-	// Data rights from the manage link (download, erasure) and, below,
-	// erasure on request for organisers; the mail worker deletes an
-	// erasure's confirmation in the commit that records it sent.
+	// Data rights from the manage link (download, erasure) and erasure on
+	// request for organisers; the mail worker deletes an erasure's
+	// confirmation in the commit that records it sent.
 	a.Privacy = &privacy.Rights{DB: a.DB, Registrations: a.Registrations, Emails: emails, BaseURL: a.Config.BaseURL,
 		ReplyTo: a.Config.ControllerEmail}
 	rights := privacy.NewHandler(a.Privacy, reg, rnd)
-	rights.Routes(r)
 
 	// Organiser accounts. Reset links are looked up and sent by a job after
 	// the answer, which is the same for every address. Logins: 20 attempts
@@ -222,22 +183,12 @@ func (a *App) routes() (*gin.Engine, error) {
 			return out, err
 		},
 	}
-	if a.Config.SMTPHost == "" {
-		(&Mailbox{DB: a.DB, Cfg: a.Config.Mail(), R: rnd}).Routes(r, accounts.Authenticate, accounts.Require(organisers.RoleAdmin))
-	}
-
-	admin := r.Group("/admin", accounts.Authenticate)
-	accounts.Routes(admin)
-	ev.AdminRoutes(admin, accounts)
-	rights.AdminRoutes(admin, accounts)
 	// The organisers' pages about registrations: the attendee list and its
 	// CSV, check-in at the door (and the QR code a person shows there),
 	// messages to a group, and the dashboards.
 	attendees := registration.NewAttendeesHandler(a.Registrations, mail, rnd, accounts)
 	attendees.RelayUTF8 = a.Mailer.AcceptsUTF8
 	accounts.RelayUTF8 = a.Mailer.AcceptsUTF8
-	attendees.Routes(r)
-	attendees.AdminRoutes(admin)
 
 	// Introductions after an event: the organiser's follow-up pages, the
 	// links in its emails, and the hourly "did you meet?" reminders.
@@ -246,15 +197,24 @@ func (a *App) routes() (*gin.Engine, error) {
 	// the organiser's home and event pages say what is next after an event
 	ev.NextSteps = followup.NextSteps
 	intro := introductions.NewHandler(followup, rnd, cookies)
-	intro.Routes(r)
-	intro.AdminRoutes(admin, accounts)
 	a.jobs = append(a.jobs, a.every("introductions", time.Hour, intro.Hourly))
 
 	// Retention: at start-up and daily, registrations are anonymised
 	// RetentionDays after their event; sent mail and expired links go.
 	retention := privacy.NewRetention(a.DB, a.Config.RetentionDays)
 	a.jobs = append(a.jobs, a.every("retention", 24*time.Hour, retention.Run))
-	return r, nil
+
+	p := pages{
+		rnd: rnd, cookies: cookies,
+		events: ev, eventAdmin: events.NewAdmin(ev, accounts),
+		signUps: reg, feeds: registration.NewFeeds(reg), attendees: attendees,
+		rights: rights, accounts: accounts, intro: intro,
+	}
+	// with a mail server, the outbox holds real people's mail: no mailbox
+	if a.Config.SMTPHost == "" {
+		p.mailbox = &Mailbox{DB: a.DB, Cfg: a.Config.Mail(), R: rnd}
+	}
+	return a.routeTable(p), nil
 }
 
 // healthz is 200 "ok" when the database can be written and read, else 503

@@ -15,7 +15,8 @@ import (
 // Mailbox is the development mailbox: with no mail server configured, it
 // shows every message in the outbox as it would arrive, so a new user sees
 // the emails without setting anything up. It is only mounted then; with a
-// real relay the outbox holds real people's mail and stays private.
+// real relay the outbox holds real people's mail and stays private (see
+// wire and the route table).
 //
 // Even then it is for logged-in admins only: the outbox holds every manage
 // link and password reset link, so a mailbox open to visitors would hand
@@ -24,15 +25,6 @@ type Mailbox struct {
 	DB  *db.DB
 	Cfg mailer.Config
 	R   *web.Renderer
-}
-
-// Routes registers /dev/mailbox behind guard (the admins' login).
-func (m *Mailbox) Routes(r gin.IRouter, guard ...gin.HandlerFunc) {
-	g := r.Group("/dev/mailbox", append([]gin.HandlerFunc{web.Private}, guard...)...)
-	g.GET("", m.list)
-	g.GET("/:id", m.show)
-	g.GET("/:id/html", m.html)
-	g.GET("/:id/raw", m.raw)
 }
 
 // MailboxPage is the data of the mailbox pages.

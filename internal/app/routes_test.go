@@ -4,11 +4,17 @@ package app_test
 // the router itself, tried by every role against DFØ's objects and against
 // another organisation's. A route that is not in the policy below fails the
 // test, so a new page cannot be added without deciding who may use it.
+//
+// And the route table is the whole URL space: the router has exactly the
+// routes routes.go registers, so none can be added elsewhere.
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -346,6 +352,88 @@ func check(t *testing.T, route, org, role string, a access, method, path string,
 			t.Errorf("%s: 404 for an object that exists", where)
 		case rec.Code == http.StatusSeeOther && strings.HasPrefix(rec.Header().Get("Location"), "/admin/login"):
 			t.Errorf("%s: sent to the login page while logged in", where)
+		}
+	}
+}
+
+// tableRoutes lists "METHOD /path" of every route registered in routes.go,
+// read from its source: a group's prefix is followed through the variable
+// it is assigned to.
+func tableRoutes(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "routes.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+	prefix := map[string]string{"r": ""} // the engine, and each group by its variable
+	// path is the prefix of call's receiver and its first argument, a string.
+	path := func(call *ast.CallExpr) (string, bool) {
+		sel := call.Fun.(*ast.SelectorExpr)
+		recv, ok := sel.X.(*ast.Ident)
+		if !ok || len(call.Args) == 0 {
+			return "", false
+		}
+		pre, ok := prefix[recv.Name]
+		lit, isLit := call.Args[0].(*ast.BasicLit)
+		if !ok || !isLit || lit.Kind != token.STRING {
+			return "", false
+		}
+		p, err := strconv.Unquote(lit.Value)
+		return pre + p, err == nil
+	}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if call, ok := n.Rhs[0].(*ast.CallExpr); ok && len(n.Lhs) == 1 {
+				if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Group" {
+					p, ok := path(call)
+					if !ok {
+						t.Fatalf("routes.go: a group with no literal path on a known router")
+					}
+					prefix[n.Lhs[0].(*ast.Ident).Name] = p
+				}
+			}
+		case *ast.CallExpr:
+			sel, ok := n.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			switch name := sel.Sel.Name; {
+			case methods[name]:
+				if p, ok := path(n); ok {
+					out = append(out, name+" "+p)
+				}
+			case name == "Handle" || name == "Any" || name == "Match":
+				t.Errorf("routes.go: %s hides the method; name each one", name)
+			}
+		}
+		return true
+	})
+	slices.Sort(out)
+	return out
+}
+
+func TestEveryRouteIsInTheTable(t *testing.T) {
+	a := apptest.New(t, apptest.Options{}) // no mail server: the mailbox is mounted too
+	var routes []string
+	for _, r := range a.Router.Routes() {
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	slices.Sort(routes)
+	table := tableRoutes(t)
+	if len(table) < 90 {
+		t.Fatalf("read %d routes from routes.go: the reading is broken", len(table))
+	}
+	for _, r := range routes {
+		if !slices.Contains(table, r) {
+			t.Errorf("the router has %s, which routes.go does not register", r)
+		}
+	}
+	for _, r := range table {
+		if !slices.Contains(routes, r) {
+			t.Errorf("routes.go has %s, which the router does not", r)
 		}
 	}
 }
