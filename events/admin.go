@@ -122,7 +122,7 @@ func (a *Admin) Home(c *gin.Context) {
 }
 
 // addNextSteps puts each editable row's next step on it.
-func (a *adminHandler) addNextSteps(ctx context.Context, rows []HomeRow) error {
+func (a *Admin) addNextSteps(ctx context.Context, rows []HomeRow) error {
 	var evs []Event
 	for _, r := range rows {
 		if r.CanEdit {
