@@ -179,8 +179,9 @@ func (f *Followup) changeFollowup(ctx context.Context, u *organisers.User, event
 }
 
 // refreshGroup describes a group anew from its members after a change, or
-// deletes it when nobody is left. edited marks the change as the
-// organiser's.
+// deletes it when nobody is left: the score from everything the matching
+// sees, the reason from what the members agreed to share (sharedReason).
+// edited marks the change as the organiser's.
 func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) error {
 	rows, err := tx.QueryContext(ctx, `SELECT `+participantColumns+` FROM intro_members m
 		JOIN registrations r ON r.id = m.registration_id WHERE m.group_id = ? ORDER BY r.id`, groupID)
@@ -188,6 +189,7 @@ func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) e
 		return fmt.Errorf("introductions: members of group %d: %w", groupID, err)
 	}
 	var people []match.Person
+	var members []Member
 	for rows.Next() {
 		p, dest := scanParticipant(nil)
 		if err := rows.Scan(dest...); err != nil {
@@ -195,6 +197,7 @@ func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) e
 			return fmt.Errorf("introductions: members of group %d: %w", groupID, err)
 		}
 		people = append(people, p.Person())
+		members = append(members, Member{Participant: *p})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -206,7 +209,10 @@ func refreshGroup(ctx context.Context, tx *sql.Tx, groupID int64, edited bool) e
 		}
 		return nil
 	}
-	return updateGroup(ctx, tx, groupID, match.Describe(people), edited)
+	g := match.Describe(people)
+	shared := sharedReason(members)
+	g.ReasonNB, g.ReasonEN = shared.ReasonNB, shared.ReasonEN
+	return updateGroup(ctx, tx, groupID, g, edited)
 }
 
 // ---- small helpers ----

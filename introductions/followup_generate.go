@@ -76,13 +76,28 @@ func (f *Followup) Generate(ctx context.Context, u *organisers.User, eventID int
 		if err != nil {
 			return auditEntry{}, err
 		}
+		// The reasons stored are those the members will be sent: from what
+		// they agreed to share, not everything the matching saw.
+		byID := map[string]Participant{}
+		for _, p := range people {
+			byID[p.ID()] = p
+		}
+		shared := func(g match.Group) match.Group {
+			ms := make([]Member, len(g.Members))
+			for i, id := range g.Members {
+				ms[i] = Member{Participant: byID[id]}
+			}
+			r := sharedReason(ms)
+			g.ReasonNB, g.ReasonEN = r.ReasonNB, r.ReasonEN
+			return g
+		}
 		for i, g := range res.Introductions {
-			if _, err := createGroup(ctx, tx, round.ID, KindIntro, i+1, g); err != nil {
+			if _, err := createGroup(ctx, tx, round.ID, KindIntro, i+1, shared(g)); err != nil {
 				return auditEntry{}, err
 			}
 		}
 		for i, g := range res.NetworkSeeds {
-			if _, err := createGroup(ctx, tx, round.ID, KindSeed, i+1, g); err != nil {
+			if _, err := createGroup(ctx, tx, round.ID, KindSeed, i+1, shared(g)); err != nil {
 				return auditEntry{}, err
 			}
 		}

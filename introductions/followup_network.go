@@ -11,7 +11,6 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/web"
-	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 )
 
@@ -37,11 +36,7 @@ func (f *Followup) StartNetwork(ctx context.Context, u *organisers.User, eventID
 			return auditEntry{}, web.Refuse("followup.refused.seed_too_small")
 		}
 		lang := web.SupportedLang(ev.Language)
-		shared := make([]match.Person, len(members))
-		for i, m := range members {
-			shared[i] = m.SharedPerson()
-		}
-		reason := match.Describe(shared)
+		reason := sharedReason(members)
 		title := f.Cat.T(lang, "followup.network.series_title", "Title", shorten(ev.Title, 120))
 		se := events.Series{Title: title, OrganiserID: ev.Organiser.ID,
 			Description: inLang(lang, reason.ReasonNB, reason.ReasonEN) + "\n\n" + f.Cat.T(lang, "followup.network.description")}
@@ -120,11 +115,7 @@ func (f *Followup) InviteNetwork(ctx context.Context, u *organisers.User, eventI
 			return auditEntry{}, web.Refuse("followup.refused.publish_first")
 		}
 		members := consenting(g.Members)
-		shared := make([]match.Person, len(members))
-		for i, m := range members {
-			shared[i] = m.SharedPerson()
-		}
-		reason := match.Describe(shared)
+		reason := sharedReason(members)
 		for _, m := range members {
 			stop, err := createToken(ctx, tx, now, m.RegistrationID, 0, purposeStop, f.StopLinkLifetime)
 			if err != nil {

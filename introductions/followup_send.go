@@ -130,25 +130,72 @@ func (f *Followup) Approve(ctx context.Context, u *organisers.User, eventID int6
 	return pl, nil
 }
 
-// sendIntroduction queues one email to each member of g about the others.
-func (f *Followup) sendIntroduction(ctx context.Context, tx *sql.Tx, now time.Time, ev events.Event, g StoredGroup) error {
-	shared := make([]match.Person, len(g.Members))
-	for i, m := range g.Members {
+// sharedReason is the reason sent to members, in both languages: built
+// only from what they agreed to share with each other (SharedPerson: name,
+// organisation, role, topics; never level, sector or region). The
+// organiser's page shows the same text, from the same function.
+func sharedReason(members []Member) match.Group {
+	shared := make([]match.Person, len(members))
+	for i, m := range members {
 		shared[i] = m.SharedPerson()
 	}
-	reason := match.Describe(shared)
+	return match.Describe(shared)
+}
+
+// introductionEmail is the email to member m of group g (the members who
+// get emails), with stopURL as its "stop future introductions" link.
+func introductionEmail(ev events.Event, g StoredGroup, reason match.Group, m Member, stopURL string) IntroductionEmail {
+	data := IntroductionEmail{Name: m.Name, Event: ev, Reason: inLang(m.Lang, reason.ReasonNB, reason.ReasonEN), StopURL: stopURL}
+	for _, o := range g.Members {
+		if o.ID != m.ID {
+			data.Others = append(data.Others, contactOf(o.Participant))
+		}
+	}
+	return data
+}
+
+// EmailPreview is one introduction email as approval would send it now:
+// the same data and templates, in the reader's language, with a
+// placeholder for the personal "stop" link, which is made when it is sent.
+type EmailPreview struct {
+	Group   int    // the group's position
+	To      string // the reader's name
+	Lang    string // the reader's language
+	Subject string
+	Text    string
+}
+
+// previewEmail renders the email the first member of the first group that
+// approval sends would get; nil when nothing would be sent.
+func (f *Followup) previewEmail(ev events.Event, pl Plan) (*EmailPreview, error) {
+	if len(pl.Send) == 0 {
+		return nil, nil
+	}
+	g := pl.Send[0]
+	m := g.Members[0]
+	lang := web.SupportedLang(m.Lang)
+	data := introductionEmail(ev, g, sharedReason(g.Members), m, f.Cat.T(lang, "followup.preview.stop_link"))
+	msg, err := f.Emails.Render(mailIntroduction, lang, f.BaseURL, data)
+	if err != nil {
+		return nil, err
+	}
+	return &EmailPreview{Group: g.Position, To: m.Name, Lang: lang, Subject: msg.Subject, Text: msg.Text}, nil
+}
+
+// sendIntroduction queues one email to each member of g about the others,
+// and stores the reason sent as the group's.
+func (f *Followup) sendIntroduction(ctx context.Context, tx *sql.Tx, now time.Time, ev events.Event, g StoredGroup) error {
+	reason := sharedReason(g.Members)
+	if _, err := tx.ExecContext(ctx, `UPDATE intro_groups SET reason_nb = ?, reason_en = ? WHERE id = ?`,
+		reason.ReasonNB, reason.ReasonEN, g.ID); err != nil {
+		return fmt.Errorf("introductions: reason of group %d: %w", g.ID, err)
+	}
 	for _, m := range g.Members {
 		stop, err := createToken(ctx, tx, now, m.RegistrationID, 0, purposeStop, f.StopLinkLifetime)
 		if err != nil {
 			return err
 		}
-		data := IntroductionEmail{Name: m.Name, Event: ev, Reason: inLang(m.Lang, reason.ReasonNB, reason.ReasonEN),
-			StopURL: f.link("/introductions/stop/", stop, m.Lang)}
-		for _, o := range g.Members {
-			if o.ID != m.ID {
-				data.Others = append(data.Others, contactOf(o.Participant))
-			}
-		}
+		data := introductionEmail(ev, g, reason, m, f.link("/introductions/stop/", stop, m.Lang))
 		if err := f.queue(ctx, tx, now, mailIntroduction, m.Participant, ev, data, fmt.Sprintf("introduction:%d", m.ID)); err != nil {
 			return err
 		}

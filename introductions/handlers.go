@@ -18,6 +18,7 @@ import (
 
 	"github.com/moteplass/moteplass/events"
 	"github.com/moteplass/moteplass/internal/web"
+	"github.com/moteplass/moteplass/introductions/match"
 	"github.com/moteplass/moteplass/organisers"
 )
 
@@ -74,6 +75,9 @@ type ProposalView struct {
 	// NetworkStarted blocks a new proposal: a network came from this one.
 	NetworkStarted bool
 	Stats          MeetStats
+	// Preview is one email of the draft as approval would send it now
+	// (nil when sent, or when nothing would be sent).
+	Preview *EmailPreview
 }
 
 // GroupView is one introduction group.
@@ -81,11 +85,17 @@ type GroupView struct {
 	ID       int64
 	Position int
 	Score    float64
-	Reason   string
-	Edited   bool
-	Lone     bool // fewer than two members: no email goes to it
-	Met      bool // someone in it said they met
-	Members  []PersonView
+	// Reason is what the members are (or were) sent, in the page's
+	// language: from what they agreed to share (sharedReason).
+	Reason string
+	// MixedLevels: the group has leaders of different levels. The
+	// organiser is told; the members are not, as they did not agree to
+	// share their level.
+	MixedLevels bool
+	Edited      bool
+	Lone        bool // fewer than two members: no email goes to it
+	Met         bool // someone in it said they met
+	Members     []PersonView
 }
 
 // SeedView is one proposed network seed.
@@ -160,7 +170,7 @@ func (h *Handler) render(c *gin.Context, status int, ev events.Event, notices ..
 		h.R.Fail(c, err)
 		return
 	default:
-		pv, err := h.proposalView(ctx, p, lang)
+		pv, err := h.proposalView(ctx, ev, p, lang)
 		if err != nil {
 			h.R.Fail(c, err)
 			return
@@ -183,7 +193,7 @@ func personView(p Participant) PersonView {
 		Level: p.Level, Withdrawn: !p.Consents}
 }
 
-func (h *Handler) proposalView(ctx context.Context, p Proposal, lang string) (ProposalView, error) {
+func (h *Handler) proposalView(ctx context.Context, ev events.Event, p Proposal, lang string) (ProposalView, error) {
 	pv := ProposalView{Seed: p.Seed, Sent: p.Sent(), CreatedAt: p.CreatedAt, SentAt: p.SentAt, Reminded: !p.RemindedAt.IsZero()}
 	if pv.Sent {
 		pv.RemindAt = p.SentAt.Add(h.F.MeetAfter)
@@ -203,6 +213,18 @@ func (h *Handler) proposalView(ctx context.Context, p Proposal, lang string) (Pr
 	}
 	view := func(g StoredGroup, withTargets bool) GroupView {
 		gv := GroupView{ID: g.ID, Position: g.Position, Score: g.Score, Reason: g.Reason(lang), Edited: g.Edited}
+		// A draft shows what approval (or starting the network) would send
+		// now: the reason of those who still agree, as the email builds it.
+		agreeing := consenting(g.Members)
+		if !pv.Sent || g.Kind == KindSeed {
+			r := sharedReason(agreeing)
+			gv.Reason = inLang(lang, r.ReasonNB, r.ReasonEN)
+		}
+		full := make([]match.Person, len(agreeing))
+		for i, m := range agreeing {
+			full[i] = m.Person()
+		}
+		gv.MixedLevels = match.Describe(full).MixedLevels
 		agree := 0
 		for _, m := range g.Members {
 			mv := personView(m.Participant)
@@ -272,6 +294,12 @@ func (h *Handler) proposalView(ctx context.Context, p Proposal, lang string) (Pr
 			pv.Withdrawn++
 		}
 		pv.LeftOut = append(pv.LeftOut, v)
+	}
+	if !pv.Sent {
+		var err error
+		if pv.Preview, err = h.F.previewEmail(ev, plan(p)); err != nil {
+			return pv, err
+		}
 	}
 	return pv, nil
 }

@@ -63,17 +63,21 @@ func (m *matcher) improvePerson(p int32) bool {
 		}
 	}
 
-	ownP := m.own[p]
+	ownP, ownXP := m.own[p], m.ownX[p]
 	canLeave := len(A) >= 3
+	// dc folds the change in cross-level pairs in (see better); (0, 0)
+	// keeps only steps that improve.
 	bestDC, bestDS, bestB, bestQ := 0, 0, -1, int32(-1)
-	var pair [12]int
+	var pair, cross [12]int
 	consider := func(b int) {
 		B := m.groups[b]
 		if len(B) < 2 {
 			return
 		}
-		conflicts, at, sum := 0, -1, 0
+		conflicts, at, sum, xsum := 0, -1, 0, 0
 		for k, q := range B {
+			cross[k] = m.crossLevel(p, q)
+			xsum += cross[k]
 			v, ok := m.pair(p, q)
 			if !ok {
 				conflicts++
@@ -88,7 +92,7 @@ func (m *matcher) improvePerson(p int32) bool {
 			sum += v
 		}
 		if conflicts == 0 && canLeave && len(B) < m.hi {
-			dc := m.cost[len(A)-1] + m.cost[len(B)+1] - m.cost[len(A)] - m.cost[len(B)]
+			dc := levelStep*(xsum-ownXP) + m.cost[len(A)-1] + m.cost[len(B)+1] - m.cost[len(A)] - m.cost[len(B)]
 			if better(dc, sum-ownP, bestDC, bestDS) {
 				bestDC, bestDS, bestB, bestQ = dc, sum-ownP, b, -1
 			}
@@ -98,8 +102,8 @@ func (m *matcher) improvePerson(p int32) bool {
 			lo, hi = at, at+1
 		}
 		for k := lo; k < hi; k++ {
-			gainP := sum - pair[k] - ownP
-			if gainP <= 0 {
+			gainX, gainP := xsum-cross[k]-ownXP, sum-pair[k]-ownP
+			if !better(levelStep*gainX, gainP, 0, 0) {
 				continue // if the swap helps, q finds it
 			}
 			q := B[k]
@@ -107,8 +111,9 @@ func (m *matcher) improvePerson(p int32) bool {
 			if !ok {
 				continue
 			}
-			if ds := gainP + sq - m.own[q]; better(0, ds, bestDC, bestDS) {
-				bestDC, bestDS, bestB, bestQ = 0, ds, b, q
+			dc := levelStep * (gainX + m.fitX(q, A, p) - m.ownX[q])
+			if ds := gainP + sq - m.own[q]; better(dc, ds, bestDC, bestDS) {
+				bestDC, bestDS, bestB, bestQ = dc, ds, b, q
 			}
 		}
 	}
@@ -138,17 +143,21 @@ func (m *matcher) improvePerson(p int32) bool {
 }
 
 // swapPending puts the unplaced u in place of a group member when that
-// raises the score; the member becomes unplaced.
+// lowers the cross-level pairs or, as many, raises the score; the member
+// becomes unplaced.
 func (m *matcher) swapPending(u int32) bool {
 	if m.groupOf[u] >= 0 {
 		return false
 	}
-	bestY, bestGain := int32(-1), 0
+	bestY, bestDX, bestGain := int32(-1), 0, 0
 	for _, g := range m.groups {
 		for _, y := range g {
 			s, ok := m.fit(u, g, y)
-			if ok && s-m.own[y] > bestGain {
-				bestY, bestGain = y, s-m.own[y]
+			if !ok {
+				continue
+			}
+			if dx := levelStep * (m.fitX(u, g, y) - m.ownX[y]); better(dx, s-m.own[y], bestDX, bestGain) {
+				bestY, bestDX, bestGain = y, dx, s-m.own[y]
 			}
 		}
 	}
@@ -165,7 +174,7 @@ func (m *matcher) swapPending(u int32) bool {
 }
 
 // merge joins two groups smaller than the preferred size when that lowers
-// the size cost.
+// the size cost and cross-level pairs (see stepCosts).
 func (m *matcher) merge() bool {
 	var small []int
 	for gi, g := range m.groups {
@@ -180,16 +189,14 @@ func (m *matcher) merge() bool {
 			if len(A) < 2 || len(B) < 2 || len(A)+len(B) > m.hi {
 				continue
 			}
-			if m.cost[len(A)+len(B)] >= m.cost[len(A)]+m.cost[len(B)] {
-				continue
-			}
-			ok := true
+			ok, x := true, 0
 			for _, p := range B {
 				if _, ok = m.fit(p, A, -1); !ok {
 					break
 				}
+				x += m.fitX(p, A, -1)
 			}
-			if !ok {
+			if !ok || m.cost[len(A)+len(B)]+levelStep*x >= m.cost[len(A)]+m.cost[len(B)] {
 				continue
 			}
 			for _, p := range slices.Clone(B) {

@@ -35,20 +35,27 @@
 // A group's score is the sum of its pair scores.
 //
 // Group sizes run from 2 to GroupSize+1. Among partitions, Match prefers, in
-// this order: more people placed; then sizes close to GroupSize, measured by
-// a size cost per group (GroupSize: 0, GroupSize+1: 1, GroupSize-1: 3, each
-// step smaller: 4 more), so pairs appear only where the numbers or the hard
-// rules demand them; then a higher total score.
+// this order: more people placed; then no group smaller than GroupSize,
+// measured by a size cost per group (GroupSize-1: 3, each step smaller: 4
+// more), so pairs appear only where the numbers or the hard rules demand
+// them; then fewer pairs of leaders at different levels (top, middle,
+// first_line; "other" and unknown mix with anyone), so levels share a group
+// only where a level cannot fill groups of GroupSize or GroupSize+1 of its
+// own (the research note's peers at the same level first; such a group's
+// reason says so); then fewer groups of GroupSize+1; then a higher total
+// score.
 //
 // The algorithm is a greedy construction (hardest-to-place people first, ties
 // broken by a PCG generator seeded from Options.Seed; each joins the open
-// group where they score best) followed by repair (place the left-over people
+// group with the fewest leaders of another level, then where they score
+// best; every other attempt first gives each level that fills groups of
+// its own those groups) followed by repair (place the left-over people
 // by insertion, by new groups among themselves, by ejecting a member to
 // another group, or by splitting a pair off a group) and local improvement
 // (moves and swaps between groups, merges of small groups, and swapping a
 // left-out person for a group member) until no step improves the objective
-// above. Populations of up to 200 people get several such attempts (16 up
-// to 25 people, 4 at 100), later ones from perturbed orders, and the best is
+// above. Populations of up to 800 people get several such attempts (32 up
+// to 25 people, 8 at 100), later ones from perturbed orders, and the best is
 // kept: single swaps are often blocked by the hard rules in small populations.
 // Pair scores are precomputed in a byte matrix up to 6,000 people.
 package match
@@ -83,6 +90,10 @@ type Group struct {
 	Score    float64  `json:"score"`
 	ReasonNB string   `json:"reason_nb"`
 	ReasonEN string   `json:"reason_en"`
+	// MixedLevels is set when the group has leaders of different known
+	// levels, which Match does only where a level cannot fill groups of
+	// its own; the reason then says so.
+	MixedLevels bool `json:"mixed_levels"`
 }
 
 // Unplaced is a person who could not be put in any introduction group.
@@ -134,21 +145,39 @@ func Match(people []Person, opt Options) Result {
 
 // attempts is how many times Match builds the introductions for n people.
 func attempts(n int) int {
-	return min(max(400/max(n, 1), 1), 16)
+	return min(max(800/max(n, 1), 1), 32)
 }
 
 // objective is what the introductions optimise, in order: people placed
-// (more is better), size cost (less), score (more).
-type objective struct{ placed, cost, score int }
+// (more is better); the size cost of groups smaller than GroupSize (less);
+// pairs at different leader levels (fewer); groups of GroupSize+1 (fewer);
+// score (more). So leaders of different levels share a group only where
+// the people of a level cannot fill groups of GroupSize or GroupSize+1 of
+// their own, and a group is made smaller to keep levels apart only where
+// they cannot.
+type objective struct{ placed, under, cross, over, score int }
 
 func (a objective) better(b objective) bool {
-	if a.placed != b.placed {
+	switch {
+	case a.placed != b.placed:
 		return a.placed > b.placed
-	}
-	if a.cost != b.cost {
-		return a.cost < b.cost
+	case a.under != b.under:
+		return a.under < b.under
+	case a.cross != b.cross:
+		return a.cross < b.cross
+	case a.over != b.over:
+		return a.over < b.over
 	}
 	return a.score > b.score
+}
+
+// sized adds a group of size s to o's size costs.
+func (o *objective) sized(s, groupSize int, cost []int) {
+	if s < groupSize {
+		o.under += cost[s]
+	} else {
+		o.over += cost[s]
+	}
 }
 
 func (m *matcher) objective() objective {
@@ -156,15 +185,17 @@ func (m *matcher) objective() objective {
 	for _, g := range m.groups {
 		if len(g) > 0 {
 			o.placed += len(g)
-			o.cost += m.cost[len(g)]
+			o.sized(len(g), m.size, m.sizeCost)
 		}
 	}
 	for p := range m.ps {
 		if m.groupOf[p] >= 0 {
 			o.score += m.own[p]
+			o.cross += m.ownX[p]
 		}
 	}
 	o.score /= 2
+	o.cross /= 2
 	return o
 }
 

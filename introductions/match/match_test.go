@@ -658,7 +658,7 @@ func optimum(people []Person, opt Options) objective {
 		}
 		if ok {
 			low := int(members[0])
-			byLowest[low] = append(byLowest[low], group{mask, objective{size, cost[size], ix.groupScore(members)}})
+			byLowest[low] = append(byLowest[low], group{mask, sizedObjective(size, crossPairs(ix, members), ix.groupScore(members), opt.GroupSize, cost)})
 		}
 	}
 	best := make([]objective, 1<<n)
@@ -673,7 +673,8 @@ func optimum(people []Person, opt Options) objective {
 				continue
 			}
 			rest := best[mask&^g.mask]
-			cand := objective{rest.placed + g.val.placed, rest.cost + g.val.cost, rest.score + g.val.score}
+			cand := objective{rest.placed + g.val.placed, rest.under + g.val.under, rest.cross + g.val.cross,
+				rest.over + g.val.over, rest.score + g.val.score}
 			if cand.better(b) {
 				b = cand
 			}
@@ -681,6 +682,12 @@ func optimum(people []Person, opt Options) objective {
 		best[mask] = b
 	}
 	return best[1<<n-1]
+}
+
+func sizedObjective(size, cross, score, groupSize int, cost []int) objective {
+	o := objective{placed: size, cross: cross, score: score}
+	o.sized(size, groupSize, cost)
+	return o
 }
 
 func popcount(x int) int {
@@ -691,12 +698,36 @@ func popcount(x int) int {
 	return n
 }
 
-func achieved(res Result, groupSize int) objective {
+// crossPairs counts the pairs of members at different known levels.
+func crossPairs(ix *indexed, members []int32) int {
+	x := 0
+	for i, a := range members {
+		for _, b := range members[i+1:] {
+			la, lb := ix.ps[a].level, ix.ps[b].level
+			if la != lb && la != lvOther && lb != lvOther {
+				x++
+			}
+		}
+	}
+	return x
+}
+
+func achieved(people []Person, res Result, groupSize int) objective {
 	cost := sizeCosts(groupSize)
+	ix := index(people, nil)
+	internal := map[string]int32{}
+	for i, p := range ix.ps {
+		internal[people[p.src].ID] = int32(i)
+	}
 	var o objective
 	for _, g := range res.Introductions {
+		members := make([]int32, len(g.Members))
+		for i, id := range g.Members {
+			members[i] = internal[id]
+		}
 		o.placed += len(g.Members)
-		o.cost += cost[len(g.Members)]
+		o.cross += crossPairs(ix, members)
+		o.sized(len(g.Members), groupSize, cost)
 		o.score += int(g.Score)
 	}
 	return o
@@ -717,11 +748,11 @@ func TestMatchQuality(t *testing.T) {
 			opt.GroupSize = 2 + rng.IntN(3)
 		}
 		res := Match(people, opt)
-		got := achieved(res, opt.withDefaults().GroupSize)
+		got := achieved(people, res, opt.withDefaults().GroupSize)
 		want := optimum(people, opt)
-		if got.placed != want.placed || got.cost != want.cost {
-			t.Errorf("run %d (n=%d, size %d): placed %d with size cost %d, optimum places %d with size cost %d",
-				run, n, opt.withDefaults().GroupSize, got.placed, got.cost, want.placed, want.cost)
+		if got.placed != want.placed || got.under != want.under || got.cross != want.cross || got.over != want.over {
+			t.Errorf("run %d (n=%d, size %d): placed %d, undersized cost %d, %d cross-level pairs, %d oversized; optimum %d, %d, %d, %d",
+				run, n, opt.withDefaults().GroupSize, got.placed, got.under, got.cross, got.over, want.placed, want.under, want.cross, want.over)
 		}
 		if want.score == 0 {
 			trivial++ // nobody can be grouped, or every group scores 0

@@ -16,8 +16,24 @@ func (ix *indexed) group(members []int32) Group {
 		g.Members[i] = ix.in[ix.ps[p].src].ID
 	}
 	g.ReasonNB, g.ReasonEN = ix.reason(members)
+	for i, a := range members {
+		for _, b := range members[i+1:] {
+			la, lb := ix.ps[a].level, ix.ps[b].level
+			g.MixedLevels = g.MixedLevels || la != lb && la != lvOther && lb != lvOther
+		}
+	}
+	if g.MixedLevels {
+		g.ReasonNB += " " + MixedLevelsNB
+		g.ReasonEN += " " + MixedLevelsEN
+	}
 	return g
 }
+
+// What a reason adds when a group has leaders of different levels.
+const (
+	MixedLevelsNB = "Vi har satt sammen ledere på ulike nivåer fordi det ikke var nok ledere på samme nivå fra ulike virksomheter til egne grupper."
+	MixedLevelsEN = "We have put leaders at different levels together because there were not enough leaders at the same level, from different organisations, to make groups of their own."
+)
 
 // whyUnplaced explains, in both languages, why p is in no group.
 func (m *matcher) whyUnplaced(p int32) Unplaced {

@@ -53,7 +53,7 @@ func (m *matcher) insert(u int32) bool {
 		if !ok {
 			continue
 		}
-		dc := m.cost[len(g)+1] - m.cost[len(g)]
+		dc := levelStep*m.fitX(u, g, -1) + m.cost[len(g)+1] - m.cost[len(g)]
 		if best < 0 || better(dc, s, bestDC, bestDS) {
 			best, bestDC, bestDS = gi, dc, s
 		}
@@ -78,15 +78,15 @@ func (m *matcher) groupPending() bool {
 		}
 		members := []int32{u}
 		for len(members) < m.size {
-			best, bestScore := int32(-1), -1
+			best, bestScore := int32(-1), -1<<62
 			// Earlier pending people who are still pending found no partner
 			// here, so they do not fit u either.
 			for _, v := range m.pending[i+1:] {
 				if m.groupOf[v] >= 0 || slices.Contains(members, v) {
 					continue
 				}
-				if s, ok := m.fit(v, members, -1); ok && s > bestScore {
-					best, bestScore = v, s
+				if s, ok := m.fit(v, members, -1); ok && s-levelStep*m.fitX(v, members, -1) > bestScore {
+					best, bestScore = v, s-levelStep*m.fitX(v, members, -1)
 				}
 			}
 			if best < 0 {
@@ -152,8 +152,9 @@ func (m *matcher) split(u int32) bool {
 				continue
 			}
 			ds := v - m.own[y]
-			if best < 0 || better(dc, ds, bestDC, bestDS) {
-				best, bestDC, bestDS = y, dc, ds
+			dcy := dc + levelStep*(m.crossLevel(u, y)-m.ownX[y])
+			if best < 0 || better(dcy, ds, bestDC, bestDS) {
+				best, bestDC, bestDS = y, dcy, ds
 			}
 		}
 	}

@@ -156,6 +156,30 @@ func (ix *indexed) groupScore(members []int32) int {
 	return s
 }
 
+// The search weighs a step (a move, swap, merge...) by one number, dc in
+// better: the change in the size cost of groups smaller than GroupSize
+// times underStep, plus the change in cross-level pairs times levelStep,
+// plus the change in groups of GroupSize+1. One step changes each by so
+// little that the first always outweighs the second, and the second the
+// third: the objective's order.
+const (
+	levelStep = 1 << 10
+	underStep = 1 << 20
+)
+
+// stepCosts are sizeCosts for the search's steps: the cost of a group
+// smaller than groupSize times underStep, so that it outweighs cross-level
+// pairs, and 1 for a group of groupSize+1, which they outweigh.
+func stepCosts(groupSize int) []int {
+	c := sizeCosts(groupSize)
+	for s := range c {
+		if s < groupSize {
+			c[s] *= underStep
+		}
+	}
+	return c
+}
+
 // sizeCosts returns the size cost of a group by its size, 0..groupSize+1.
 // Sizes 0 and 1 never occur in a result; they cost nothing so that emptying
 // a group is judged by what happens to the people, not the empty group.

@@ -13,14 +13,16 @@ import (
 // matcher builds the introduction groups.
 type matcher struct {
 	*indexed
-	rng     *rand.Rand
-	size    int   // preferred group size
-	hi      int   // largest group
-	cost    []int // size cost by group size
-	groups  [][]int32
-	groupOf []int32 // -1: not placed
-	own     []int   // a person's summed pair score with the rest of their group
-	pending []int32 // not placed, in the order they are handled
+	rng      *rand.Rand
+	size     int   // preferred group size
+	hi       int   // largest group
+	cost     []int // size cost by group size, for the search's steps (stepCosts)
+	sizeCost []int // size cost by group size (sizeCosts)
+	groups   [][]int32
+	groupOf  []int32 // -1: not placed
+	own      []int   // a person's summed pair score with the rest of their group
+	ownX     []int   // how many in the rest of their group are at another level (see crossLevel)
+	pending  []int32 // not placed, in the order they are handled
 	// pendingGrouped is set when groupPending found no more groups among the
 	// pending people, and cleared when someone joins them.
 	pendingGrouped bool
@@ -36,8 +38,8 @@ type matcher struct {
 
 func newMatcher(ix *indexed, size int, rng *rand.Rand) *matcher {
 	n := len(ix.ps)
-	m := &matcher{indexed: ix, rng: rng, size: size, hi: size + 1, cost: sizeCosts(size),
-		groupOf: make([]int32, n), own: make([]int, n), seenLog: make([]int, n)}
+	m := &matcher{indexed: ix, rng: rng, size: size, hi: size + 1, cost: stepCosts(size), sizeCost: sizeCosts(size),
+		groupOf: make([]int32, n), own: make([]int, n), ownX: make([]int, n), seenLog: make([]int, n)}
 	for i := range m.groupOf {
 		m.groupOf[i] = -1
 	}
@@ -59,6 +61,27 @@ func (m *matcher) fit(p int32, g []int32, skip int32) (int, bool) {
 		s += v
 	}
 	return s, true
+}
+
+// crossLevel is 1 when i and j are at different known leader levels:
+// such a pair counts against a grouping before its size cost does.
+func (m *matcher) crossLevel(i, j int32) int {
+	a, b := m.ps[i].level, m.ps[j].level
+	if a != b && a != lvOther && b != lvOther {
+		return 1
+	}
+	return 0
+}
+
+// fitX is how many members of g other than skip are at another level than p.
+func (m *matcher) fitX(p int32, g []int32, skip int32) int {
+	x := 0
+	for _, q := range g {
+		if q != skip && q != p {
+			x += m.crossLevel(p, q)
+		}
+	}
+	return x
 }
 
 // plan returns the group sizes for n people with the lowest size cost,
@@ -90,6 +113,37 @@ func (m *matcher) plan(n int) []int {
 	slices.Sort(sizes)
 	slices.Reverse(sizes)
 	return sizes
+}
+
+// levelPlan returns the target sizes of the greedy's groups and the level
+// of each: a level whose people fill groups of GroupSize or GroupSize+1
+// gets groups of its own (tagged with the level); the rest, level "other"
+// and the levels too few for that, share the groups that plan(n) has
+// beyond those (tagged lvOther), sized by plan. Who finds no
+// room is placed by repair, where they add the fewest cross-level pairs.
+func (m *matcher) levelPlan() (targets []int, tags []int8) {
+	var count [lvFirstLine + 1]int
+	for i := range m.ps {
+		count[m.ps[i].level]++
+	}
+	rest := count[lvOther]
+	for lv := lvTop; lv <= lvFirstLine; lv++ {
+		sizes := m.plan(count[lv])
+		if len(sizes) == 0 || sizes[len(sizes)-1] < m.size {
+			rest += count[lv]
+			continue
+		}
+		for _, s := range sizes {
+			targets = append(targets, s)
+			tags = append(tags, lv)
+		}
+	}
+	sizes := m.plan(rest)
+	for _, s := range sizes[:max(0, min(len(sizes), len(m.plan(len(m.ps)))-len(targets)))] {
+		targets = append(targets, s)
+		tags = append(tags, lvOther)
+	}
+	return targets, tags
 }
 
 // difficulty estimates how many others a person cannot be grouped with.
@@ -164,8 +218,18 @@ func (m *matcher) run(attempt int) {
 // restarts explore different starting points.
 func (m *matcher) greedy(attempt int) {
 	n := len(m.ps)
-	targets := m.plan(n)
+	// Every other attempt starts from groups by level; the rest from
+	// groups by size alone, which the local search then sorts by level.
+	var targets []int
+	var tags []int8
+	if attempt%2 == 0 {
+		targets, tags = m.levelPlan()
+	} else {
+		targets = m.plan(n)
+		tags = make([]int8, len(targets))
+	}
 	if lb := min(m.maxConflictClass(), n/2); lb > len(targets) {
+		tags = make([]int8, lb)
 		targets = make([]int, lb)
 		for i := range targets {
 			targets[i] = n / lb
@@ -176,9 +240,7 @@ func (m *matcher) greedy(attempt int) {
 	}
 	m.groups = make([][]int32, len(targets))
 	m.groupLog = make([]int, len(targets))
-	open := make([]int, len(targets))
-	for i := range open {
-		open[i] = i
+	for i := range m.groups {
 		m.groups[i] = make([]int32, 0, m.hi)
 	}
 	order := make([]int32, n)
@@ -198,28 +260,48 @@ func (m *matcher) greedy(attempt int) {
 	}
 	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(d[b], d[a]) })
 
-	for _, p := range order {
-		best, bestScore := -1, -1
-		for k, gi := range open {
-			s, ok := m.fit(p, m.groups[gi], -1)
-			if !ok {
+	// First everyone into the groups of their level (levels that fill
+	// groups of their own have them), then who is left into any open group.
+	open := make([]int, len(targets))
+	for i := range open {
+		open[i] = i
+	}
+	var later []int32
+	for pass := range 2 {
+		for _, p := range order {
+			// The open group with the fewest members at another level, then
+			// the best score, then the smallest.
+			best, bestScore := -1, -1<<62
+			for k, gi := range open {
+				if pass == 0 && tags[gi] != m.ps[p].level {
+					continue
+				}
+				s, ok := m.fit(p, m.groups[gi], -1)
+				if !ok {
+					continue
+				}
+				s -= levelStep * m.fitX(p, m.groups[gi], -1)
+				if s > bestScore || s == bestScore && len(m.groups[gi]) < len(m.groups[open[best]]) {
+					best, bestScore = k, s
+				}
+			}
+			if best < 0 {
+				if pass == 0 {
+					later = append(later, p)
+				} else {
+					m.pending = append(m.pending, p)
+				}
 				continue
 			}
-			if s > bestScore || s == bestScore && len(m.groups[gi]) < len(m.groups[open[best]]) {
-				best, bestScore = k, s
+			gi := open[best]
+			m.groups[gi] = append(m.groups[gi], p)
+			m.groupOf[p] = int32(gi)
+			if len(m.groups[gi]) >= targets[gi] {
+				open[best] = open[len(open)-1]
+				open = open[:len(open)-1]
 			}
 		}
-		if best < 0 {
-			m.pending = append(m.pending, p)
-			continue
-		}
-		gi := open[best]
-		m.groups[gi] = append(m.groups[gi], p)
-		m.groupOf[p] = int32(gi)
-		if len(m.groups[gi]) >= targets[gi] {
-			open[best] = open[len(open)-1]
-			open = open[:len(open)-1]
-		}
+		order = later
 	}
 	// A group the greedy could fill with one person only is no group.
 	for gi, g := range m.groups {
@@ -241,6 +323,7 @@ func (m *matcher) touch(gi int) {
 	g := m.groups[gi]
 	for _, p := range g {
 		m.own[p], _ = m.fit(p, g, p)
+		m.ownX[p] = m.fitX(p, g, p)
 	}
 }
 
@@ -269,7 +352,9 @@ func (m *matcher) remove(p int32, gi int) {
 	m.groupOf[p] = -1
 }
 
-// better reports whether a change of size cost dc and score ds beats the best so far.
+// better reports whether a step that changes the size cost and cross-level
+// pairs by dc (m.cost plus levelStep per cross-level pair; see stepCosts)
+// and the score by ds beats the best so far.
 func better(dc, ds, bestDC, bestDS int) bool {
 	return dc < bestDC || dc == bestDC && ds > bestDS
 }
