@@ -77,6 +77,7 @@ func TestBrowserListingOnAPhone(t *testing.T) {
 
 	b.Do("a 320 px phone", chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(base+"/?lang=nb&format=meeting_place&mode=physical"), chromedp.WaitVisible(chromedp.CSS(".chips")))
+	screenshot(t, b, dir, "listing-320-chips.png")
 	sw := num(`document.documentElement.scrollWidth`)
 	t.Logf("320 px: scrollWidth %.0f", sw)
 	if sw > 320 {
