@@ -65,6 +65,9 @@ func (h *Handler) serveFeed(c *gin.Context, scope func(q *ListQuery) (string, er
 		h.R.Fail(c, web.ErrBadRequest)
 		return
 	}
+	// a feed is what is coming (and the last month): the past view of a
+	// listing subscribes to the same feed as its upcoming view
+	q.When = ""
 	key := "feed|" + web.Lang(c) + "|" + c.Request.URL.Path + "?" + q.Values().Encode()
 	gen := h.Store.DB.Generation()
 	page, ok := h.FeedCache.Get(key, gen)

@@ -32,7 +32,13 @@ type ListQuery struct {
 	Mode      string
 	From      string // YYYY-MM-DD, as typed
 	To        string
-	Page      int
+	// Q is the text searched for in title, summary, organiser and region
+	// (see EventFilter.Search), as typed, trimmed.
+	Q string
+	// When is "past" for the events that are over, newest first; empty for
+	// what is coming (and running).
+	When string
+	Page int
 
 	// Ignored names the parameters whose values were not understood; the
 	// page says so, the API answers 400.
@@ -98,6 +104,14 @@ func ParseListQuery(v url.Values) ListQuery {
 		}
 		*d.dst = s
 	}
+	q.Q = strings.Join(strings.Fields(get("q")), " ")
+	if s := get("when"); s != "" {
+		if s == WhenPast {
+			q.When = s
+		} else {
+			q.Ignored = append(q.Ignored, "when")
+		}
+	}
 	q.Page = 1
 	if s := get("page"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -124,13 +138,23 @@ func slugParam(s, name string, ignored *[]string) string {
 	return s
 }
 
+// WhenPast is the when= value of the events that are over.
+const WhenPast = "past"
+
+// Past reports whether the query asks for the events that are over.
+func (q ListQuery) Past() bool { return q.When == WhenPast }
+
 // Filter turns the query into a store filter. Without a from date the list
-// starts now: upcoming and running events only.
+// starts now: upcoming and running events only. The past view is the
+// events that ended before now, newest first (from and to still narrow it).
 func (q ListQuery) Filter(now time.Time) EventFilter {
 	f := EventFilter{
 		Region: q.Region, Organiser: q.Organiser, Format: q.Format, Level: q.Level, Role: q.Role,
-		Theme: q.Theme, Price: q.Price, Access: q.Access, Mode: q.Mode,
+		Theme: q.Theme, Price: q.Price, Access: q.Access, Mode: q.Mode, Search: q.Q,
 		From: now, Limit: PageSize, Offset: (q.Page - 1) * PageSize,
+	}
+	if q.Past() {
+		f.From, f.EndedBefore, f.NewestFirst = time.Time{}, now, true
 	}
 	if q.From != "" {
 		d, _ := time.ParseInLocation("2006-01-02", q.From, Oslo)
@@ -159,6 +183,8 @@ func (q ListQuery) Values() url.Values {
 	}
 	set("from", q.From)
 	set("to", q.To)
+	set("q", q.Q)
+	set("when", q.When)
 	return v
 }
 

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"html/template"
 	"math"
 	"net/http"
@@ -104,7 +105,20 @@ type ListPage struct {
 	Region                         *Region    // on a region's page
 	Organiser                      *Organiser // on an organiser's page
 	FeedPath                       string     // the calendar feed of exactly this list
+	Subscribe                      SubscribeLinks
 	Formats, Levels, Roles, Themes []string
+	// Chips are the filters in force, each a link to the list without it.
+	Chips []Chip
+	// PastURL is this list's past events (on the upcoming view),
+	// UpcomingURL its coming ones (on the past view).
+	PastURL, UpcomingURL string
+	BasePath             string // the list without any filter
+}
+
+// Chip is one filter in force: what it shows, and the same list without it.
+type Chip struct {
+	Label     string
+	RemoveURL string
 }
 
 func (h *Handler) list(c *gin.Context) (int, []byte, error) {
@@ -169,13 +183,35 @@ func (h *Handler) renderList(c *gin.Context, lp ListPage) (int, []byte, error) {
 
 	lang := web.Lang(c)
 	cat := h.R.Catalogue()
-	title := cat.T(lang, "list.title")
+	title, feedName := cat.T(lang, "list.title"), cat.T(lang, "calendar.all")
 	switch {
 	case lp.Region != nil:
 		title = cat.T(lang, "region.title", "Region", lp.Region.Name)
+		feedName = title
+		if q.Past() {
+			title = cat.T(lang, "region.past_title", "Region", lp.Region.Name)
+		}
 	case lp.Organiser != nil:
 		title = lp.Organiser.Name
+		feedName = lp.Organiser.Name + " – " + cat.T(lang, "site.name")
+	case q.Past():
+		title = cat.T(lang, "list.past_title")
 	}
+	lp.Subscribe = SubscribeLinksFor(h.BaseURL+lp.FeedPath, feedName)
+	other := q
+	other.When = ""
+	if !q.Past() {
+		other.When = WhenPast
+		lp.PastURL = other.PageURL(path, 1)
+	} else {
+		lp.UpcomingURL = other.PageURL(path, 1)
+	}
+	chips, err := h.chips(c, q, path, regions)
+	if err != nil {
+		return 0, nil, err
+	}
+	lp.Chips = chips
+	lp.BasePath = path
 	p := h.R.NewPage(c, title, lp)
 	p.Now = h.Now()
 	p.Canonical = h.BaseURL + q.PageURL(path, q.Page)
@@ -193,8 +229,69 @@ func (h *Handler) renderList(c *gin.Context, lp ListPage) (int, []byte, error) {
 	return status, body, err
 }
 
-// feedPath is the calendar subscription for the list being looked at.
+// chips are the filters of q in force, in the form's order, each with
+// the list at path without it (from its first page).
+func (h *Handler) chips(c *gin.Context, q ListQuery, path string, regions []Region) ([]Chip, error) {
+	lang := web.Lang(c)
+	cat := h.R.Catalogue()
+	var chips []Chip
+	add := func(label string, clear func(q *ListQuery)) {
+		without := q
+		clear(&without)
+		chips = append(chips, Chip{Label: label, RemoveURL: without.PageURL(path, 1)})
+	}
+	if q.Q != "" {
+		add(cat.T(lang, "filter.chip_q", "Text", q.Q), func(q *ListQuery) { q.Q = "" })
+	}
+	if q.Past() {
+		add(cat.T(lang, "list.past"), func(q *ListQuery) { q.When = "" })
+	}
+	for _, r := range regions {
+		if r.Slug == q.Region {
+			add(r.Name, func(q *ListQuery) { q.Region = "" })
+		}
+	}
+	if q.Organiser != "" {
+		o, err := h.Store.FindOrganiserBySlug(c.Request.Context(), q.Organiser)
+		switch {
+		case err == nil:
+			add(o.Name, func(q *ListQuery) { q.Organiser = "" })
+		case errors.Is(err, ErrNotFound):
+			add(q.Organiser, func(q *ListQuery) { q.Organiser = "" })
+		default:
+			return nil, err
+		}
+	}
+	// the enum filters show the form's wording of their value
+	valueKey := map[string]string{"format": "format.", "level": "level.", "role": "role.", "theme": "theme.",
+		"price": "filter.price_", "access": "filter.access_", "mode": "filter.mode_"}
+	for _, p := range filterParams {
+		if v := *p.field(&q); v != "" {
+			field := p.field
+			add(cat.T(lang, valueKey[p.name]+v), func(q *ListQuery) { *field(q) = "" })
+		}
+	}
+	for _, d := range []struct {
+		key   string
+		value string
+		clear func(q *ListQuery)
+	}{
+		{"filter.chip_from", q.From, func(q *ListQuery) { q.From = "" }},
+		{"filter.chip_to", q.To, func(q *ListQuery) { q.To = "" }},
+	} {
+		if d.value != "" {
+			day, _ := time.ParseInLocation("2006-01-02", d.value, Oslo)
+			add(cat.T(lang, d.key, "Date", cat.Date(lang, day, Oslo)), d.clear)
+		}
+	}
+	return chips, nil
+}
+
+// feedPath is the calendar subscription for the list being looked at:
+// the coming events of its filters, whichever view (upcoming or past) is
+// shown.
 func feedPath(lp ListPage, q ListQuery) string {
+	q.When = ""
 	v := q.Values()
 	base := "/calendar.ics"
 	switch {
@@ -231,8 +328,7 @@ type DetailPage struct {
 	MapURL     string
 	Feed       string
 	ICSPath    string
-	GoogleURL  string
-	OutlookURL string
+	Calendar   *CalendarLinks // nil for a cancelled event
 	Registered bool
 }
 
@@ -259,9 +355,8 @@ func (h *Handler) RenderDetail(c *gin.Context, ev Event, form any) ([]byte, erro
 		dp.MapURL = mapURL(ev.Venue)
 	}
 	if !ev.Cancelled() {
-		public := withoutOnlineLinks([]Event{ev})[0]
-		dp.GoogleURL = GoogleCalendarURL(public, h.BaseURL)
-		dp.OutlookURL = OutlookCalendarURL(public, h.BaseURL)
+		links := AddLinks(ev, h.BaseURL)
+		dp.Calendar = &links
 	}
 	p := h.R.NewPage(c, ev.Title, dp)
 	p.Now = now

@@ -55,7 +55,7 @@ func TestHostileInputNeverFails(t *testing.T) {
 		{name: "SQL in format", target: "/?format=conference'%3B%20DROP%20TABLE%20events%3B--", want: bad, notice: "Type"},
 		{name: "SQL in organiser", target: "/?organiser=x%22%20OR%201%3D1", want: bad, notice: "Arrangør"},
 		{name: "script in format", target: "/?format=" + script, want: bad, notice: "Type", absent: []string{"<script>alert(1)"}},
-		{name: "script in an unknown parameter", target: "/?q=" + script, want: ok, absent: []string{"<script>alert(1)"}},
+		{name: "script in an unknown parameter", target: "/?x=" + script, want: ok, absent: []string{"<script>alert(1)"}},
 		{name: "attribute breakout in from", target: "/?from=%22%3E%3Cimg%20src%3Dx%3E", want: bad, notice: "Fra dato", absent: []string{`"><img src=x>`}},
 		{name: "null byte in format", target: "/?format=%00", want: bad, notice: "Type"},
 		{name: "null byte in region", target: "/?region=osl%00o", want: bad, notice: "Region"},

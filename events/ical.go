@@ -163,6 +163,13 @@ func GoogleCalendarURL(ev Event, baseURL string) string {
 // known to read. Outlook on the web has been reported to ignore newlines in
 // the body; that would be a limitation of the link, not of this text.
 func OutlookCalendarURL(ev Event, baseURL string) string {
+	return outlookComposeURL("outlook.office.com", ev, baseURL)
+}
+
+// outlookComposeURL is Outlook's compose deep link on host: outlook.live.com
+// for personal accounts (Outlook.com), outlook.office.com for work and
+// school. Both read the same parameters.
+func outlookComposeURL(host string, ev Event, baseURL string) string {
 	start, end := icalLinkTimes(&ev)
 	q := []string{
 		"subject", ev.Title,
@@ -173,7 +180,7 @@ func OutlookCalendarURL(ev Event, baseURL string) string {
 		"path", "/calendar/action/compose",
 		"rru", "addevent",
 	}
-	return "https://outlook.office.com/calendar/0/deeplink/compose?" + icalQuery(q)
+	return "https://" + host + "/calendar/0/deeplink/compose?" + icalQuery(q)
 }
 
 // icalQuery encodes key/value pairs in the order given, each value cleaned

@@ -39,9 +39,16 @@ type EventFilter struct {
 	Mode      string    // "physical" (in a room) or "digital" (online)
 	From      time.Time // events that end at or after From
 	To        time.Time // events that start before To
-	Statuses  []Status  // default: published and cancelled
-	Limit     int
-	Offset    int
+	// EndedBefore: events that ended before it (the past view)
+	EndedBefore time.Time
+	// NewestFirst orders by start, latest first (the past view).
+	NewestFirst bool
+	// Search is text to find: each word in the title, the summary, the
+	// organiser's or the region's name, in any case (see searchConds).
+	Search   string
+	Statuses []Status // default: published and cancelled
+	Limit    int
+	Offset   int
 }
 
 // eventColumns is the one SELECT list every event query uses, with the
@@ -124,6 +131,13 @@ func (f EventFilter) where() (string, []any) {
 	if !f.To.IsZero() {
 		add("e.starts_at < ?", f.To.UTC())
 	}
+	if !f.EndedBefore.IsZero() {
+		add("e.ends_at < ?", f.EndedBefore.UTC())
+	}
+	for _, word := range searchWords(f.Search) {
+		p := likeContains(word)
+		add(searchCond, p, p, p, p)
+	}
 	statuses := f.Statuses
 	if len(statuses) == 0 {
 		statuses = []Status{StatusPublished, StatusCancelled}
@@ -137,6 +151,53 @@ func (f EventFilter) where() (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+// Text search. Plain LIKE, the same on SQLite and PostgreSQL: the pattern
+// is folded in Go (strings.ToLower) and compared with the column folded in
+// SQL. lower() folds only A–Z on SQLite (and on PostgreSQL under the C
+// locale), so the letters of Norwegian and its neighbours are folded by
+// replace() first; what else strings.ToLower folds matches text typed in
+// lower case. %, _ and the escape character ! typed by a person match
+// only themselves.
+
+// maxSearchWords bounds the words of one search (each is one condition).
+const maxSearchWords = 5
+
+// foldedUpper are the upper-case letters lower() may leave as they are.
+var foldedUpper = []string{"Æ", "Ø", "Å", "Ä", "Ö", "Ü", "É", "È", "Á", "Ó"}
+
+// foldSQL is column folded to lower case in SQL, æøå included.
+func foldSQL(column string) string {
+	s := column
+	for _, up := range foldedUpper {
+		s = "replace(" + s + ", '" + up + "', '" + strings.ToLower(up) + "')"
+	}
+	return "lower(" + s + ")"
+}
+
+// searchCond is one word's condition: in any of the four texts.
+var searchCond = func() string {
+	var ors []string
+	for _, col := range []string{"e.title", "e.summary", "o.name", "r.name"} {
+		ors = append(ors, foldSQL(col)+` LIKE ? ESCAPE '!'`)
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}()
+
+// searchWords are the words of a search, folded, at most maxSearchWords.
+func searchWords(s string) []string {
+	words := strings.Fields(strings.ToLower(s))
+	if len(words) > maxSearchWords {
+		words = words[:maxSearchWords]
+	}
+	return words
+}
+
+// likeContains is the LIKE pattern (ESCAPE '!') of text containing word.
+func likeContains(word string) string {
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return "%" + r.Replace(word) + "%"
+}
+
 // FindEvents returns the events that match f, soonest first, and how many
 // match in all (for pagination).
 func (s *Store) FindEvents(ctx context.Context, f EventFilter) ([]Event, int, error) {
@@ -145,7 +206,11 @@ func (s *Store) FindEvents(ctx context.Context, f EventFilter) ([]Event, int, er
 	if err := s.DB.Read().QueryRowContext(ctx, "SELECT COUNT(*)"+eventJoins+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("events: count: %w", err)
 	}
-	q := "SELECT " + eventColumns + eventJoins + where + " ORDER BY e.starts_at, e.id"
+	order := " ORDER BY e.starts_at, e.id"
+	if f.NewestFirst {
+		order = " ORDER BY e.starts_at DESC, e.id DESC"
+	}
+	q := "SELECT " + eventColumns + eventJoins + where + order
 	if f.Limit > 0 {
 		q += " LIMIT ? OFFSET ?"
 		args = append(args, f.Limit, f.Offset)

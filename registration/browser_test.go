@@ -8,6 +8,8 @@ package registration_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,6 +90,24 @@ func TestBrowserSignUpAndCancelOnAPhone(t *testing.T) {
 	manageURL, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil || !strings.Contains(status, "Du har plass.") || !strings.Contains(flash, "Du er påmeldt!") || !strings.Contains(manageURL, "/r/") {
 		t.Fatalf("after signing up: %q, %q at %s (%v)", status, flash, manageURL, err)
+	}
+	// the calendar buttons are there and visible on the phone, each a
+	// large touch target within the screen's width
+	buttons := eval(`[...document.querySelectorAll('.status-box .cal-button')].filter(a => {
+		const r = a.getBoundingClientRect(), s = getComputedStyle(a);
+		return r.width > 0 && r.height >= 44 && r.right <= document.documentElement.clientWidth && s.visibility === 'visible';
+	}).map(a => a.textContent.trim() + ' ' + (a.hostname === location.hostname ? a.getAttribute('href') : a.hostname))`)
+	if got := strings.Join(buttons, " | "); len(buttons) != 4 || !strings.Contains(got, "Google Kalender calendar.google.com") ||
+		!strings.Contains(got, "Outlook.com outlook.live.com") || !strings.Contains(got, "Outlook (jobb eller skole) outlook.office.com") ||
+		!strings.Contains(got, "Apple Kalender og andre (.ics) /events/"+ev.Slug+".ics") {
+		t.Errorf("visible calendar buttons after signing up: %v", buttons)
+	}
+	// what the phone's screen shows there (the full page is in -manage.png)
+	do("scroll to the calendar buttons", chromedp.ScrollIntoView(chromedp.CSS(".status-box .cal-buttons")))
+	if shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Error(err)
+	} else if path := filepath.Join(os.TempDir(), "moteplass-registration-phone-calendar.png"); os.WriteFile(path, shot, 0o644) == nil {
+		t.Logf("screenshot: %s", path)
 	}
 	if n := seatsLeft(t, base, ev.Slug); n != 4 {
 		t.Fatalf("%d seats left after signing up", n)

@@ -16,7 +16,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"html/template"
 	"slices"
 	"strings"
 	"time"
@@ -43,15 +42,12 @@ type PersonalFeed struct {
 	CreatedAt time.Time
 }
 
-// FeedLinks are what the manage page shows of a person's feed; all empty
+// FeedLinks are what the manage page shows of a person's feed: its
+// address and the subscribe buttons (events.SubscribeLinks); all empty
 // when there is none to show.
 type FeedLinks struct {
-	HTTPS string // https://.../feeds/{token}.ics, to paste into a calendar
-	// Webcal is the same address as webcal://, which opens the calendar
-	// app's "subscribe" dialogue. html/template would refuse the scheme in
-	// an href as a plain string; it is built here from the base URL.
-	Webcal template.URL
-	Reset  string // where the reset form posts
+	events.SubscribeLinks
+	Reset string // where the reset form posts
 }
 
 // feedFilter selects a personal feed by token or by address.
@@ -305,18 +301,12 @@ func (h *Handler) feedLinks(c *gin.Context, r Registration) FeedLinks {
 		c.Error(err)
 		return FeedLinks{}
 	}
-	return FeedLinksFor(h.Events.BaseURL, pf.Token, "/r/"+c.Param("token")+"/feed/reset")
+	return FeedLinksFor(h.Events.BaseURL, pf.Token, h.R.T(c, "feed.calendar_name"), "/r/"+c.Param("token")+"/feed/reset")
 }
 
-// FeedLinksFor are the addresses of the feed with token under baseURL.
-func FeedLinksFor(baseURL, token, reset string) FeedLinks {
+// FeedLinksFor are the addresses of the feed with token under baseURL,
+// named name in the calendars that ask for one.
+func FeedLinksFor(baseURL, token, name, reset string) FeedLinks {
 	u := strings.TrimRight(baseURL, "/") + "/feeds/" + token + ".ics"
-	webcal := u
-	for _, scheme := range []string{"https://", "http://"} {
-		if rest, ok := strings.CutPrefix(u, scheme); ok {
-			webcal = "webcal://" + rest
-			break
-		}
-	}
-	return FeedLinks{HTTPS: u, Webcal: template.URL(webcal), Reset: reset}
+	return FeedLinks{SubscribeLinks: events.SubscribeLinksFor(u, name), Reset: reset}
 }

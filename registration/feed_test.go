@@ -168,7 +168,7 @@ func TestPersonalFeed(t *testing.T) {
 		if got := feedTokenOn(t, c, ownCancel); got != "" {
 			t.Error("the page of a cancelled registration offers the feed")
 		}
-		apptest.Says(t, c.Get("/r/"+token), "Din personlige kalender", "Abonner i kalenderappen", "Lag ny adresse")
+		apptest.Says(t, c.Get("/r/"+token), "Din personlige kalender", "Kalenderen din henter nye og endrede arrangementer av seg selv.", "Apple Kalender (iPhone, iPad, Mac)", "Lag ny adresse")
 	})
 
 	path := "/feeds/" + feed + ".ics"
@@ -383,7 +383,7 @@ func TestFeedLinksFor(t *testing.T) {
 		"https://moteplass.example.no/": "webcal://moteplass.example.no/feeds/T.ics",
 		"http://localhost:8080":         "webcal://localhost:8080/feeds/T.ics",
 	} {
-		l := registration.FeedLinksFor(base, "T", "/r/x/feed/reset")
+		l := registration.FeedLinksFor(base, "T", "Mine", "/r/x/feed/reset")
 		if string(l.Webcal) != want || l.HTTPS != strings.TrimRight(base, "/")+"/feeds/T.ics" {
 			t.Errorf("%s: %+v", base, l)
 		}

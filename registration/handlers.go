@@ -166,6 +166,10 @@ type ManagePage struct {
 	Proven   bool
 	EmailURL string
 	Feed     FeedLinks // the person's own calendar feed (feed.go), when Proven
+	// Calendar adds the event to a calendar: for a confirmed place at an
+	// event that is neither cancelled nor over. A waiting-list place gets
+	// none (its invitation comes by email with the place).
+	Calendar *events.CalendarLinks
 }
 
 // Manage is GET /r/{token}: the registration's page behind its link.
@@ -192,6 +196,10 @@ func (h *Handler) renderManage(c *gin.Context, status int, l Link, f *Form) {
 	}
 	if mp.Proven {
 		mp.Feed = h.feedLinks(c, r)
+	}
+	if r.Confirmed() && !ev.Cancelled() && !ev.Past(now) {
+		links := events.AddLinks(ev, h.Events.BaseURL)
+		mp.Calendar = &links
 	}
 	p := h.R.NewPage(c, h.R.T(c, "manage.title"), mp)
 	p.Meta.NoIndex = true
