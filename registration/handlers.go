@@ -88,7 +88,11 @@ func (h *Handler) SignUp(c *gin.Context) {
 	case res.Duplicate:
 		// Nothing is created and nothing about the registration is shown:
 		// the link goes to the address, not to whoever typed it.
-		h.redirect(c, "/events/"+slug+"/registered", "flash.registration.duplicate")
+		flash := "flash.registration.duplicate"
+		if !res.LinkSent {
+			flash = "flash.registration.duplicate_recent"
+		}
+		h.redirect(c, "/events/"+slug+"/registered", flash)
 	case res.Registration.Waiting():
 		h.redirect(c, "/r/"+res.Token, "flash.registration.waiting")
 	default:

@@ -287,8 +287,10 @@ func TestDuplicate(t *testing.T) {
 		}
 		page := c.Follow(rec)
 		apptest.Want(t, page, http.StatusOK)
-		apptest.Says(t, page, "allerede påmeldt", "Vi har sendt lenken", "Sjekk e-posten din")
-		mustNotContain(t, page, token, "/r/"+token, "Du har plass", "venteliste som nummer", "Kari Nordmann")
+		// the confirmation went moments ago, so no link is sent now, and
+		// the page does not say one was (it used to)
+		apptest.Says(t, page, "allerede påmeldt", "ble sendt til adressen for noen minutter siden", "Sjekk e-posten din")
+		mustNotContain(t, page, "Vi har sendt lenken", token, "/r/"+token, "Du har plass", "venteliste som nummer", "Kari Nordmann")
 	}
 	if got := len(regs(t, a, id)); got != 1 {
 		t.Errorf("%d registrations, want 1", got)
@@ -299,8 +301,9 @@ func TestDuplicate(t *testing.T) {
 	}
 	// later, a second attempt sends a fresh link to the address
 	fixedClock(a, time.Now().Add(10*time.Minute))
-	rec, _ := signUp(t, a, openSlug, validForm("Kari", "KARI.NORDMANN@example.no"))
+	rec, later := signUp(t, a, openSlug, validForm("Kari", "KARI.NORDMANN@example.no"))
 	apptest.Want(t, rec, http.StatusSeeOther)
+	apptest.Says(t, later.Follow(rec), "allerede påmeldt", "Vi har sendt lenken")
 	nt := n.last()
 	if nt.Kind != registration.NoticeManageLink || nt.Registration.Email != "kari.nordmann@example.no" || nt.Token == "" || nt.Token == token {
 		t.Fatalf("notice %+v", nt)
@@ -312,6 +315,11 @@ func TestDuplicate(t *testing.T) {
 	// once cancelled, the address may sign up again
 	c := apptest.NewClient(t, a.Router)
 	apptest.Want(t, c.PostForm("/r/"+token+"/cancel", url.Values{}), http.StatusSeeOther)
+	cancelled := c.Get("/r/" + token)
+	apptest.Says(t, cancelled, "Avmeldt")
+	if strings.Contains(cancelled.Body.String(), "<dt>Påmeldt</dt>") {
+		t.Error("a cancelled registration is labelled Påmeldt")
+	}
 	tokenOf(t, func() *httptest.ResponseRecorder {
 		r, _ := signUp(t, a, openSlug, validForm("Kari", "kari.nordmann@example.no"))
 		return r

@@ -48,6 +48,9 @@ type MessageData struct {
 	CheckinCode string
 }
 
+// SignedBy is the organiser who signs the email (web.Signer).
+func (d MessageData) SignedBy() string { return d.Event.Organiser.Name }
+
 // messageFor says which template and calendar method each notice gets,
 // and whether it shows the check-in QR code.
 var messageFor = map[string]struct {

@@ -65,6 +65,11 @@ func TestConfirmationCarriesItsQRCodeInline(t *testing.T) {
 			t.Errorf("the %s part does not print the check-in code %s", part, code)
 		}
 	}
+	for part, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+		if !strings.Contains(body, "Vennlig hilsen "+ev.Organiser.Name) {
+			t.Errorf("the %s part is not signed by the organiser %s", part, ev.Organiser.Name)
+		}
+	}
 	if !strings.HasPrefix(strings.TrimSpace(m.Text), "Hei Kari,") {
 		t.Errorf("the greeting is not by first name: %.40q", m.Text)
 	}

@@ -113,6 +113,9 @@ type Result struct {
 	// nothing was created, and (throttled) a manage link was sent to it.
 	// A handler must not show the registration's status or link.
 	Duplicate bool
+	// LinkSent says whether a duplicate's link was sent now (false: one
+	// went within ResendInterval, and the page must not say it was sent).
+	LinkSent bool
 }
 
 // Register signs a person up for an event: a place while seats are free,
@@ -187,10 +190,11 @@ func (s *Service) register(ctx context.Context, tx wtx, now time.Time, eventID i
 	if existing, ok, err := findLive(ctx, tx, eventID, norm); err != nil {
 		return Result{}, err
 	} else if ok {
-		if _, err := s.sendLink(ctx, tx.Tx, now, eventID, existing); err != nil {
+		sent, err := s.sendLink(ctx, tx.Tx, now, eventID, existing)
+		if err != nil {
 			return Result{}, err
 		}
-		return Result{Registration: existing, Duplicate: true}, nil
+		return Result{Registration: existing, Duplicate: true, LinkSent: sent}, nil
 	}
 
 	r := Registration{

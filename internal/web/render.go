@@ -106,6 +106,16 @@ func FirstName(name string) string {
 	return name
 }
 
+// Signer is who signs an email about v, for its closing line: the
+// organiser of the event an email is about (v has SignedBy), else "" and
+// the email is signed by Møteplass.
+func Signer(v any) string {
+	if s, ok := v.(interface{ SignedBy() string }); ok {
+		return s.SignedBy()
+	}
+	return ""
+}
+
 // Funcs are the template functions, bound to one language.
 func (r *Renderer) Funcs(lang string) template.FuncMap {
 	return template.FuncMap{
@@ -122,6 +132,7 @@ func (r *Renderer) Funcs(lang string) template.FuncMap {
 		"asset":      func(name string) string { return r.assets[name] },
 		"paragraphs": Paragraphs,
 		"firstName":  FirstName,
+		"signer":     Signer,
 		"langURL":    LangURL,
 		"nok":        func(n int) string { return FormatNOK(lang, n) },
 		"add":        func(a, b int) int { return a + b },
