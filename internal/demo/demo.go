@@ -123,10 +123,15 @@ func build(ctx context.Context, tx *sql.Tx, now time.Time) (*World, error) {
 		venues[key] = &v
 	}
 
-	// at is a time of day on the day that is days away from today, in Oslo.
+	// at is a time of day on the day that is days away from today, in Oslo,
+	// or the next working day after it: nobody holds a meeting for leaders
+	// on a Sunday, on Christmas Day or at Easter.
 	today := now.In(events.Oslo)
 	at := func(days, hour, min int) time.Time {
 		d := today.AddDate(0, 0, days)
+		for !WorkingDay(d) {
+			d = d.AddDate(0, 0, 1)
+		}
 		return time.Date(d.Year(), d.Month(), d.Day(), hour, min, 0, 0, events.Oslo).UTC()
 	}
 	item := func(t time.Time, title, who string) events.AgendaItem {
@@ -170,7 +175,7 @@ func build(ctx context.Context, tx *sql.Tx, now time.Time) (*World, error) {
 	}
 	evs = append(evs, e)
 
-	for i, d := range []struct {
+	for _, d := range []struct {
 		days  int
 		slug  string
 		title string
@@ -191,9 +196,6 @@ func build(ctx context.Context, tx *sql.Tx, now time.Time) (*World, error) {
 			item(at(d.days, 8, 0), "Frokost og velkommen", "DFØ"),
 			item(at(d.days, 8, 15), "Innledning: "+d.topic, d.intro),
 			item(at(d.days, 8, 45), "Samtale rundt bordene", "Deltakerne"),
-		}
-		if i == 0 {
-			e.Summary = "Nesten fullt! " + e.Summary
 		}
 		evs = append(evs, e)
 	}

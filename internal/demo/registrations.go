@@ -156,8 +156,11 @@ func demoPerson(i int, region string, roles []int) registration.Registration {
 		ri = roles[i%len(roles)]
 	}
 	role := demoRoles[ri]
-	if org.sector == "municipal" && role.level == "top" {
+	switch {
+	case org.sector == "municipal" && role.level == "top":
 		role = demoRoles[12] // kommunaldirektør
+	case org.sector != "municipal" && role.title == "Kommunaldirektør":
+		role = demoRoles[0] // a municipal title only in a municipality
 	}
 	r := registration.Registration{Lang: "nb", Details: registration.Details{
 		Name: first + " " + last, Organisation: org.name, Role: role.title, Level: role.level, Sector: org.sector,
