@@ -124,10 +124,29 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	str("MOTEPLASS_CONTROLLER_EMAIL", &c.ControllerEmail)
 	num("MOTEPLASS_RETENTION_DAYS", &c.RetentionDays)
 	str("MOTEPLASS_SECURITY_CONTACT", &c.SecurityContact)
+	if strings.TrimSpace(getenv("MOTEPLASS_BASE_URL")) == "" {
+		c.BaseURL = localBaseURL(c.Addr, c.BaseURL)
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return c, c.Validate()
+}
+
+// localBaseURL is the URL of a server listening on addr, as a browser on
+// the same machine reaches it: without MOTEPLASS_BASE_URL, links in pages
+// and emails follow a changed MOTEPLASS_ADDR (":9000" gives
+// http://localhost:9000). An address that is not host:port keeps fallback
+// (Validate then says what is wrong).
+func localBaseURL(addr, fallback string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return fallback
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // DBOptions are the database settings.

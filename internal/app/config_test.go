@@ -103,3 +103,25 @@ func TestValidateNamesTheDatabase(t *testing.T) {
 		t.Fatalf("empty DB: %v", err)
 	}
 }
+
+// TestTheBaseURLFollowsTheAddress: with no MOTEPLASS_BASE_URL, the links
+// in pages and emails point where the server listens, so moving it to
+// another port on one's own machine keeps every link working.
+func TestTheBaseURLFollowsTheAddress(t *testing.T) {
+	for _, tc := range []struct{ addr, base, want string }{
+		{"", "", "http://localhost:8080"},
+		{":9000", "", "http://localhost:9000"},
+		{"0.0.0.0:9000", "", "http://localhost:9000"},
+		{"127.0.0.1:8091", "", "http://127.0.0.1:8091"},
+		{"[::1]:8092", "", "http://[::1]:8092"},
+		{":9000", "https://moteplass.example.no", "https://moteplass.example.no"}, // set: kept
+	} {
+		c, err := app.LoadConfig(env(map[string]string{"MOTEPLASS_ADDR": tc.addr, "MOTEPLASS_BASE_URL": tc.base}))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.addr, err)
+		}
+		if c.BaseURL != tc.want {
+			t.Errorf("MOTEPLASS_ADDR %q, MOTEPLASS_BASE_URL %q: base URL %q, want %q", tc.addr, tc.base, c.BaseURL, tc.want)
+		}
+	}
+}
