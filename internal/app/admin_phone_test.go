@@ -17,12 +17,7 @@ func TestAdminPagesFitAPhone(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	base := apptest.Serve(t, a)
 	b := apptest.Phone(t)
-	b.Do("log in", chromedp.Navigate(base+"/admin/login?lang=nb"),
-		chromedp.WaitVisible(chromedp.CSS("#email")),
-		chromedp.SendKeys(chromedp.CSS("#email"), "admin@moteplass.example.no"),
-		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitNotPresent(chromedp.CSS("#password")))
+	b.LogIn(base, "admin@moteplass.example.no", demo.Password)
 	var attendees string
 	if err := a.DB.Read().QueryRow(`SELECT '/admin/events/' || id || '/attendees' FROM events WHERE confirmed_count > 0 LIMIT 1`).Scan(&attendees); err != nil {
 		t.Fatal(err)

@@ -19,12 +19,7 @@ func TestTheOrganiserFindsTheFollowUpByLinksOnly(t *testing.T) {
 	a := apptest.New(t, apptest.Options{Demo: true})
 	base := apptest.Serve(t, a)
 	b := apptest.Phone(t)
-	b.Do("log in", chromedp.Navigate(base+"/admin/login?lang=nb"),
-		chromedp.WaitVisible(chromedp.CSS("#email")),
-		chromedp.SendKeys(chromedp.CSS("#email"), "arrangor@dfo.example.no"),
-		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
-		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitNotPresent(chromedp.CSS("#password")))
+	b.LogIn(base, "arrangor@dfo.example.no", demo.Password)
 
 	b.Do("open the home", chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(chromedp.CSS("main table")))
 	next := b.Text("a.next-step")

@@ -129,3 +129,15 @@ func (b *Browser) Screenshot(name string) {
 	}
 	b.t.Logf("screenshot: %s", path)
 }
+
+// LogIn logs in through the login form of the app at base, in Norwegian,
+// and waits until the form is gone.
+func (b *Browser) LogIn(base, email, password string) {
+	b.t.Helper()
+	b.Do("log in as "+email, chromedp.Navigate(base+"/admin/login?lang=nb"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("form button[type=submit]")),
+		chromedp.WaitNotPresent(chromedp.CSS("#password")))
+}
